@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# sluice: one entry point. `make help` lists the targets.
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= /etc/systemd/system
+CONFDIR  ?= /etc/sluice
+B        := build
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PKGS     := libbpf libxdp libmnl libnl-route-3.0 json-c
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+            -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -Iinclude -I$(B) -D_GNU_SOURCE \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_ASAN := $(LIB_SRC:%.c=$(B)/asan/%.o)
+BPF_SRC  := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJ  := $(BPF_SRC:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
+SKELS    := $(BPF_SRC:bpf/%.bpf.c=$(B)/%.skel.h)
+PROGS    := $(B)/sluiced $(B)/sluicectl
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+BPFT_SRC := $(sort $(wildcard tests/bpf/test_*.c))
+BPFT_BIN := $(BPFT_SRC:tests/bpf/%.c=$(B)/tests/bpf/%)
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tools/%.c=$(B)/tools/%)
+
+.PHONY: all deps check check-unit check-net bench demo install uninstall clean help
+all: $(PROGS) $(TOOL_BIN)
+
+help:
+	@echo "make            build build/sluiced, build/sluicectl and the tools"
+	@echo "make deps       apt-get install what sluice needs (Debian 12, idempotent)"
+	@echo "make check      all tests; ends with 'N passed, N failed'"
+	@echo "make bench      the benchmarks in bench/, printing ratios"
+	@echo "make demo       bring up a shaped demo topology, measure it, tear down"
+	@echo "make install    binaries, man pages, systemd unit, /etc/sluice"
+
+deps:
+	./tools/deps.sh
+
+# --- BPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons
+$(B)/vmlinux.h:
+	@mkdir -p $(B)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) $(wildcard include/sluice/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 -I$(B) -Ibpf -Iinclude -c $< -o $@
+
+$(B)/%.skel.h: $(B)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# --- libsluice
+$(B)/%.o: %.c $(SKELS) $(wildcard include/sluice/*.h lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilib -c $< -o $@
+
+$(B)/asan/%.o: %.c $(SKELS) $(wildcard include/sluice/*.h lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANFLAGS) -Ilib -c $< -o $@
+
+$(B)/libsluice.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/libsluice-asan.a: $(LIB_ASAN)
+	ar rcs $@ $^
+
+# --- programs (one folder each under ctl/)
+.SECONDEXPANSION:
+$(B)/sluiced $(B)/sluicectl: $$(patsubst %.c,$(B)/%.o,$$(wildcard ctl/$$(notdir $$@)/*.c)) $(B)/libsluice.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tools/%: tools/%.c $(B)/libsluice.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests: unit tests under ASan+UBSan, BPF tests against the real kernel
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libsluice-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANFLAGS) -Ilib -o $@ $^ $(LDLIBS) -lcmocka
+
+$(B)/tests/bpf/%: tests/bpf/%.c $(B)/libsluice.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilib -o $@ $^ $(LDLIBS) -lcmocka
+
+check: all $(UNIT_BIN) $(BPFT_BIN)
+	./tests/run.sh
+
+check-unit: $(UNIT_BIN)
+	./tests/run.sh unit
+
+check-net: all
+	./tests/run.sh net
+
+bench: all
+	./bench/run.sh
+
+demo: all
+	./tools/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sluiced.service > $(DESTDIR)$(UNITDIR)/sluiced.service
+	test -e $(DESTDIR)$(CONFDIR)/sluiced.conf || install -m 0644 systemd/sluiced.conf $(DESTDIR)$(CONFDIR)/sluiced.conf
+	-systemctl daemon-reload 2>/dev/null
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS))) \
+	      $(DESTDIR)$(MANDIR)/man8/sluiced.8 $(DESTDIR)$(MANDIR)/man8/sluicectl.8 \
+	      $(DESTDIR)$(UNITDIR)/sluiced.service
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers for namespace tests (tests/net, tests/ctl). A test script defines
+# functions and calls `t_run NAME FUNCTION` for each; t_run prints TAP. A
+# function returns 0 (pass), 1 (fail) or 77 (skip: a kernel feature or a
+# tool is missing; say which with t_skip_why).
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=${SLUICE_BUILD:-$TOP/build}
+SLUICECTL=$B/sluicectl
+SLUICED=$B/sluiced
+T_N=0
+T_FAILS=0
+T_SKIP_WHY=""
+# Every test run uses its own daemon socket and state directory so that it
+# never touches a user's running sluiced.
+export SLUICE_RUNDIR=${SLUICE_RUNDIR:-/run/sluice-test.$$}
+export SLUICE_SOCKET=$SLUICE_RUNDIR/sluiced.sock
+
+t_log() { echo "# $*"; }
+t_skip_why() { T_SKIP_WHY=$*; }
+t_fail() { echo "# FAIL: $*"; return 1; }
+
+t_run() { # name function
+	local name=$1 fn=$2 rc
+	T_N=$((T_N + 1))
+	T_SKIP_WHY=""
+	( set -u; "$fn" ) 2>&1 | sed 's/^/# /'
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $T_N - $name"
+	elif [ "$rc" -eq 77 ]; then
+		echo "ok $T_N - $name # SKIP ${T_SKIP_WHY:-see log}"
+	else
+		echo "not ok $T_N - $name"
+		T_FAILS=$((T_FAILS + 1))
+	fi
+}
+
+t_done() { echo "1..$T_N"; [ "$T_FAILS" -eq 0 ]; }
+
+# Start a private sluiced for this script; stopped by t_daemon_stop.
+t_daemon_start() {
+	mkdir -p "$SLUICE_RUNDIR"
+	"$SLUICED" --foreground --rundir "$SLUICE_RUNDIR" --log-level info \
+		>>"$SLUICE_RUNDIR/sluiced.log" 2>&1 &
+	T_DAEMON_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -S "$SLUICE_SOCKET" ] && return 0
+		sleep 0.05
+	done
+	echo "sluiced did not start"; cat "$SLUICE_RUNDIR/sluiced.log"; return 1
+}
+
+t_daemon_stop() {
+	[ -n "${T_DAEMON_PID:-}" ] || return 0
+	kill -TERM "$T_DAEMON_PID" 2>/dev/null
+	wait "$T_DAEMON_PID" 2>/dev/null
+	T_DAEMON_PID=""
+}
+
+# Number of namespaces whose name contains $1.
+t_count_ns() { ip netns list 2>/dev/null | grep -c -- "$1"; }
+
+t_cleanup_all() {
+	"$SLUICECTL" down --all >/dev/null 2>&1
+	t_daemon_stop
+	rm -rf "$SLUICE_RUNDIR"
+}
