@@ -310,7 +310,7 @@ static int handle_line(struct sl_api_client *c, const char *line, size_t len,
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		ret = sl_err_set(err, EPROTO,
-				 "sluiced sent a %s where a response object was expected",
+				 "sluiced sent a JSON %s where a response object was expected",
 				 type_name(o));
 		goto out;
 	}
