@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * net.h - a live emulated network: bring-up, runtime changes, teardown.
+ *
+ * Data flows one way: model (topo.h) -> addresses and routes (addr.h,
+ * route.h) -> kernel objects, created here through netlink (netlink.h) in
+ * namespaces, each journaled first (journal.h), so that a failed or
+ * interrupted bring-up is rolled back and `down` is idempotent.
+ *
+ * State of a topology lives in <rundir>/topo/<name>/:
+ *   journal        the write-ahead record; its last line "commit" marks a
+ *                  finished bring-up
+ *   topology.json  the resolved model (addresses, pools), to re-adopt the
+ *                  network after a daemon restart
+ *   hosts          /etc/hosts for the nodes (node names and interfaces)
+ *   links.down     indices of links set down at runtime, one per line
+ */
+#ifndef SLUICE_NET_H
+#define SLUICE_NET_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <sluice/topo.h>
+
+#define SL_IFINDEX_NODE_BASE 100 /* eth<k> has ifindex 100 + k in its node */
+#define SL_IFINDEX_PORT_BASE 100 /* port of ep[s] of link l: 100 + 2l + s */
+
+struct sl_fabric;
+
+struct sl_net {
+	struct sl_topo *topo;
+	char dir[256];
+	time_t created;
+	double up_seconds;
+	uint64_t n_routes;
+	struct sl_fabric *fabric;
+};
+
+typedef void sl_progress_fn(const char *phase, uint64_t done, uint64_t total,
+			    void *arg);
+
+/*
+ * Brings topology t up (t is validated; addresses may be unassigned).
+ * On success *out owns t. On failure everything created is removed again,
+ * t stays the caller's, and err says what failed.
+ */
+int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress,
+	      void *arg, struct sl_net **out, struct sl_err *err);
+/* Re-adopts a committed topology after a daemon restart. */
+int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
+		 struct sl_err *err);
+/* Removes everything of topology name (its journal); idempotent. */
+int sl_net_destroy(const char *rundir, const char *name, unsigned *removed,
+		   struct sl_err *err);
+void sl_net_free(struct sl_net *n);
+
+int sl_net_link_set(struct sl_net *n, uint32_t link, bool up,
+		    struct sl_err *err);
+
+/* Names of the topologies with state under rundir (malloc'ed array of
+ * malloc'ed strings). */
+int sl_net_list_dirs(const char *rundir, char ***names, size_t *n);
+
+static inline int sl_port_ifindex(uint32_t link, int side)
+{
+	return SL_IFINDEX_PORT_BASE + 2 * (int)link + side;
+}
+
+static inline int sl_node_ifindex(uint32_t ifidx)
+{
+	return SL_IFINDEX_NODE_BASE + (int)ifidx;
+}
+
+#endif

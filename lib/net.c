@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * net.c - bring-up and teardown of a topology (include/sluice/net.h).
+ *
+ * Order of bring-up, each object journaled before it is made:
+ *   1. addresses and routes are computed (nothing touches the kernel yet);
+ *   2. the fabric: pinned BPF program and maps, the fabric namespace;
+ *   3. one namespace per node, with its sysctls;
+ *   4. per link, two veth pairs made from the fabric side, the node ends
+ *      placed straight into their nodes (IFLA_NET_NS_FD), all ends up, with
+ *      fixed ifindexes so that no lookups are needed afterwards;
+ *   5. the fabric ports' map entries, then the tc program on every port;
+ *   6. per node, one netlink batch: lo up, addresses, routes;
+ *   7. the hosts file, the resolved model, "commit".
+ * Every failure undoes the journal, so nothing stays behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <sluice/addr.h>
+#include <sluice/fabric.h>
+#include <sluice/journal.h>
+#include <sluice/net.h>
+#include <sluice/netlink.h>
+#include <sluice/route.h>
+
+#define PROGRESS_STEP 64
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void topo_dir(const char *rundir, const char *name, char *buf,
+		     size_t len)
+{
+	snprintf(buf, len, "%s/topo/%s", rundir, name);
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[512], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_file(const char *path, const char *text, struct sl_err *err)
+{
+	char tmp[600];
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sl_err_set(err, errno, "write %s: %s", path,
+				  strerror(errno));
+	if (write(fd, text, len) != (ssize_t)len) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlink(tmp);
+		return sl_err_set(err, e, "write %s: %s", path, strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path))
+		return sl_err_set(err, errno, "rename %s: %s", path,
+				  strerror(errno));
+	return 0;
+}
+
+/* /etc/hosts of the topology: node names on their node addresses, and
+ * "<node>-eth<k>" on interface addresses. */
+static char *hosts_text(const struct sl_topo *t)
+{
+	size_t cap = 256 + (size_t)(t->n_nodes + 2 * t->n_links) * 2 * 96;
+	char *buf = malloc(cap), a[64];
+	size_t n = 0;
+	uint32_t i, s;
+
+	if (!buf)
+		return NULL;
+	n += (size_t)snprintf(buf + n, cap - n,
+			      "# sluice topology %s\n127.0.0.1\tlocalhost\n"
+			      "::1\tlocalhost ip6-localhost ip6-loopback\n",
+			      t->name);
+	for (i = 0; i < t->n_nodes; i++) {
+		const struct sl_node *nd = &t->nodes[i];
+
+		if (nd->lo4.family)
+			n += (size_t)snprintf(buf + n, cap - n, "%s\t%s\n",
+				sl_prefix_str(&nd->lo4, a, sizeof(a), false),
+				nd->name);
+		if (nd->lo6.family)
+			n += (size_t)snprintf(buf + n, cap - n, "%s\t%s\n",
+				sl_prefix_str(&nd->lo6, a, sizeof(a), false),
+				nd->name);
+	}
+	for (i = 0; i < t->n_links; i++) {
+		for (s = 0; s < 2; s++) {
+			const struct sl_endpoint *ep = &t->links[i].ep[s];
+			const char *node = t->nodes[ep->node].name;
+
+			if (ep->addr4.family)
+				n += (size_t)snprintf(buf + n, cap - n,
+					"%s\t%s-%s\n",
+					sl_prefix_str(&ep->addr4, a, sizeof(a),
+						      false), node, ep->ifname);
+			if (ep->addr6.family)
+				n += (size_t)snprintf(buf + n, cap - n,
+					"%s\t%s-%s\n",
+					sl_prefix_str(&ep->addr6, a, sizeof(a),
+						      false), node, ep->ifname);
+		}
+	}
+	return buf;
+}
+
+struct upctx {
+	struct sl_topo *t;
+	struct sl_journal *j;
+	struct sl_fabric *fabric;
+	int fabric_fd;
+	int *node_fd;
+	struct sl_nl *fnl;
+	struct sl_route_table *rt4, *rt6;
+	sl_progress_fn *progress;
+	void *arg;
+	uint64_t n_routes;
+};
+
+static void progress(struct upctx *c, const char *phase, uint64_t done,
+		     uint64_t total)
+{
+	if (c->progress && (done % PROGRESS_STEP == 0 || done == total))
+		c->progress(phase, done, total, c->arg);
+}
+
+static int sysctls_node(const struct sl_topo *t, const struct sl_node *nd,
+			struct sl_err *err)
+{
+	bool fwd = nd->kind == SL_NODE_ROUTER;
+	bool v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+	int ret;
+
+	ret = sl_sysctl_set("net/ipv4/ip_forward", fwd ? "1" : "0", err);
+	if (ret || !v6)
+		return ret;
+	if (!t->ipv6) {
+		/* No IPv6 asked for: none at all, which also saves the
+		 * per-interface IPv6 state and router solicitations. */
+		ret = sl_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1", err);
+		return ret ?: sl_sysctl_set("net/ipv6/conf/all/disable_ipv6",
+					    "1", err);
+	}
+	ret = sl_sysctl_set("net/ipv6/conf/all/forwarding", fwd ? "1" : "0",
+			    err);
+	ret = ret ?: sl_sysctl_set("net/ipv6/conf/default/accept_dad", "0", err);
+	ret = ret ?: sl_sysctl_set("net/ipv6/conf/default/accept_ra", "0", err);
+	return ret;
+}
+
+static int up_fabric(struct upctx *c, const char *rundir, struct sl_err *err)
+{
+	char ns[128], pins[256];
+	int saved, ret;
+
+	ret = sl_bpffs_ensure(err);
+	if (ret)
+		return ret;
+	snprintf(pins, sizeof(pins), "%s/%s", SL_BPFFS_DIR, c->t->name);
+	ret = sl_journal_add(c->j, "pin", pins, NULL, err);
+	if (ret)
+		return ret;
+	c->fabric = sl_fabric_create(pins, c->t->n_links ? c->t->n_links : 1,
+				     err);
+	if (!c->fabric)
+		return -EIO;
+
+	sl_netns_fabric(c->t->name, ns, sizeof(ns));
+	ret = sl_journal_add(c->j, "ns", ns, NULL, err);
+	ret = ret ?: sl_netns_add(ns, &c->fabric_fd, err);
+	if (ret)
+		return ret;
+	ret = sl_netns_enter(c->fabric_fd, &saved, err);
+	if (ret)
+		return ret;
+	/* The fabric is a wire: it must not speak IPv6 on its ports. */
+	if (access("/proc/sys/net/ipv6", F_OK) == 0) {
+		ret = sl_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1",
+				    err);
+		ret = ret ?: sl_sysctl_set("net/ipv6/conf/all/disable_ipv6",
+					   "1", err);
+	}
+	sl_netns_leave(saved);
+	if (ret)
+		return ret;
+	c->fnl = sl_nl_open(c->fabric_fd, err);
+	return c->fnl ? 0 : -EIO;
+}
+
+static int up_nodes(struct upctx *c, struct sl_err *err)
+{
+	struct sl_topo *t = c->t;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < t->n_nodes; i++) {
+		char ns[128];
+		int saved;
+
+		sl_netns_node(t->name, t->nodes[i].name, ns, sizeof(ns));
+		ret = sl_journal_add(c->j, "ns", ns, NULL, err);
+		ret = ret ?: sl_netns_add(ns, &c->node_fd[i], err);
+		ret = ret ?: sl_netns_enter(c->node_fd[i], &saved, err);
+		if (ret)
+			return ret;
+		ret = sysctls_node(t, &t->nodes[i], err);
+		sl_netns_leave(saved);
+		if (ret) {
+			sl_err_prefix(err, "node %s", t->nodes[i].name);
+			return ret;
+		}
+		progress(c, "namespaces", i + 1, t->n_nodes);
+	}
+	return 0;
+}
+
+static int up_links(struct upctx *c, struct sl_err *err)
+{
+	struct sl_topo *t = c->t;
+	char fabric_ns[128];
+	uint32_t l;
+	int s, ret;
+
+	sl_netns_fabric(t->name, fabric_ns, sizeof(fabric_ns));
+	for (l = 0; l < t->n_links; l++) {
+		struct sl_link *lk = &t->links[l];
+
+		for (s = 0; s < 2; s++) {
+			struct sl_endpoint *ep = &lk->ep[s];
+			struct sl_veth v = {
+				.name = ep->port,
+				.ifindex = sl_port_ifindex(l, s),
+				.peer = ep->ifname,
+				.peer_ifindex = sl_node_ifindex(ep->ifidx),
+				.peer_netns_fd = c->node_fd[ep->node],
+				.mtu = lk->mtu,
+				.up = true,
+			};
+
+			ret = sl_journal_add(c->j, "veth", fabric_ns, ep->port,
+					     err);
+			ret = ret ?: sl_nl_veth_add(c->fnl, &v, 0, err);
+			if (ret)
+				return ret;
+		}
+		progress(c, "links", l + 1, t->n_links);
+	}
+	return sl_nl_flush(c->fnl, err);
+}
+
+static int up_ports(struct upctx *c, struct sl_err *err)
+{
+	struct sl_topo *t = c->t;
+	int saved, ret = 0, s;
+	uint32_t l;
+
+	for (l = 0; l < t->n_links && !ret; l++) {
+		for (s = 0; s < 2 && !ret; s++) {
+			struct sl_fabric_port p = {
+				.peer_ifindex = (uint32_t)sl_port_ifindex(l, !s),
+				.link = l,
+				.dir = (uint8_t)s,
+				.flags = SL_PORT_UP,
+			};
+
+			ret = sl_fabric_port_set(c->fabric,
+						 (uint32_t)sl_port_ifindex(l, s),
+						 &p, err);
+		}
+	}
+	if (ret)
+		return ret;
+	ret = sl_netns_enter(c->fabric_fd, &saved, err);
+	if (ret)
+		return ret;
+	for (l = 0; l < t->n_links && !ret; l++) {
+		for (s = 0; s < 2 && !ret; s++)
+			ret = sl_fabric_attach(c->fabric, sl_port_ifindex(l, s),
+					       err);
+		progress(c, "fabric", l + 1, t->n_links);
+	}
+	sl_netns_leave(saved);
+	return ret;
+}
+
+static int node_routes(struct upctx *c, struct sl_nl *nl, uint32_t i,
+		       const struct sl_route_table *rt, int family,
+		       struct sl_err *err)
+{
+	const struct sl_node *nd = &c->t->nodes[i];
+	const struct sl_prefix *src = family == AF_INET6 ? &nd->lo6 : &nd->lo4;
+	uint32_t r, k;
+	int ret;
+
+	for (r = 0; r < rt->n; r++) {
+		const struct sl_route *ro = &rt->routes[r];
+		struct sl_nexthop nh[SL_ECMP_MAX];
+
+		for (k = 0; k < ro->n_nh; k++) {
+			nh[k].gw = sl_route_gateway(c->t, i, ro->nh[k], family);
+			nh[k].ifindex = sl_node_ifindex(ro->nh[k]);
+		}
+		ret = sl_nl_route_add(nl, &ro->dst, nh, ro->n_nh,
+				      src->family ? src : NULL, 0, err);
+		if (ret)
+			return ret;
+	}
+	c->n_routes += rt->n;
+	return 0;
+}
+
+static int up_addresses(struct upctx *c, struct sl_err *err)
+{
+	struct sl_topo *t = c->t;
+	uint32_t i, k;
+	int ret;
+
+	for (i = 0; i < t->n_nodes; i++) {
+		const struct sl_node *nd = &t->nodes[i];
+		struct sl_nl *nl = sl_nl_open(c->node_fd[i], err);
+
+		if (!nl)
+			return -EIO;
+		ret = sl_nl_link_set(nl, 1, "lo", true, 0, err);
+		if (!ret && nd->lo4.family)
+			ret = sl_nl_addr_add(nl, 1, &nd->lo4, 0, err);
+		if (!ret && nd->lo6.family)
+			ret = sl_nl_addr_add(nl, 1, &nd->lo6, 0, err);
+		for (k = 0; k < nd->n_links && !ret; k++) {
+			const struct sl_link *lk = &t->links[nd->links[k]];
+			const struct sl_endpoint *ep =
+				lk->ep[0].node == i ? &lk->ep[0] : &lk->ep[1];
+
+			if (ep->addr4.family)
+				ret = sl_nl_addr_add(nl, sl_node_ifindex(k),
+						     &ep->addr4, 0, err);
+			if (!ret && ep->addr6.family)
+				ret = sl_nl_addr_add(nl, sl_node_ifindex(k),
+						     &ep->addr6, 0, err);
+		}
+		if (!ret && c->rt4)
+			ret = node_routes(c, nl, i, &c->rt4[i], AF_INET, err);
+		if (!ret && c->rt6)
+			ret = node_routes(c, nl, i, &c->rt6[i], AF_INET6, err);
+		ret = ret ?: sl_nl_flush(nl, err);
+		sl_nl_free(nl);
+		if (ret) {
+			sl_err_prefix(err, "node %s", nd->name);
+			return ret;
+		}
+		progress(c, "addresses", i + 1, t->n_nodes);
+	}
+	return 0;
+}
+
+static int plan(struct upctx *c, struct sl_err *err)
+{
+	struct sl_prefix *avoid = NULL;
+	size_t n_avoid = 0;
+	int ret;
+
+	ret = sl_nl_host_prefixes(&avoid, &n_avoid, err);
+	if (ret)
+		return ret;
+	ret = sl_addr_assign(c->t, avoid, n_avoid, err);
+	free(avoid);
+	if (ret)
+		return ret;
+	ret = sl_routes_compute(c->t, AF_INET, &c->rt4, err);
+	if (!ret && c->t->ipv6)
+		ret = sl_routes_compute(c->t, AF_INET6, &c->rt6, err);
+	return ret;
+}
+
+int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn,
+	      void *arg, struct sl_net **out, struct sl_err *err)
+{
+	struct upctx c = {
+		.t = t, .fabric_fd = -1, .progress = progress_fn, .arg = arg,
+	};
+	char dir[256], path[300], *text = NULL;
+	struct sl_net *n = NULL;
+	double t0 = mono();
+	uint32_t i;
+	int ret;
+
+	topo_dir(rundir, t->name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	if (access(path, F_OK) == 0)
+		return sl_err_set(err, EEXIST,
+				  "topology \"%s\" is already up; expected a "
+				  "name that is not in use (see sluicectl list)",
+				  t->name);
+	ret = plan(&c, err);
+	if (ret)
+		goto out;
+	c.node_fd = malloc(sizeof(int) * (t->n_nodes ? t->n_nodes : 1));
+	if (!c.node_fd) {
+		ret = sl_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < t->n_nodes; i++)
+		c.node_fd[i] = -1;
+	ret = mkdir_p(dir);
+	if (ret) {
+		ret = sl_err_set(err, -ret, "create %s: %s", dir,
+				 strerror(-ret));
+		goto out;
+	}
+	c.j = sl_journal_open(path, err);
+	if (!c.j) {
+		ret = -EIO;
+		rmdir(dir);
+		goto out;
+	}
+	ret = sl_journal_add(c.j, "dir", dir, NULL, err);
+	ret = ret ?: up_fabric(&c, rundir, err);
+	ret = ret ?: up_nodes(&c, err);
+	ret = ret ?: up_links(&c, err);
+	ret = ret ?: up_ports(&c, err);
+	ret = ret ?: up_addresses(&c, err);
+	if (ret)
+		goto rollback;
+
+	text = hosts_text(t);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	ret = text ? write_file(path, text, err) :
+		     sl_err_set(err, ENOMEM, "out of memory");
+	free(text);
+	text = sl_topo_to_json(t, true);
+	snprintf(path, sizeof(path), "%s/topology.json", dir);
+	if (!ret)
+		ret = text ? write_file(path, text, err) :
+			     sl_err_set(err, ENOMEM, "out of memory");
+	if (ret)
+		goto rollback;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		ret = sl_err_set(err, ENOMEM, "out of memory");
+		goto rollback;
+	}
+	ret = sl_journal_commit(c.j, err);
+	if (ret)
+		goto rollback;
+	n->topo = t;
+	snprintf(n->dir, sizeof(n->dir), "%s", dir);
+	n->created = time(NULL);
+	n->fabric = c.fabric;
+	c.fabric = NULL;
+	n->up_seconds = mono() - t0;
+	n->n_routes = c.n_routes;
+	*out = n;
+	n = NULL;
+	goto out;
+
+rollback:
+	free(n);
+	n = NULL;
+	/* Close everything that pins a namespace before undoing. */
+	sl_nl_free(c.fnl);
+	c.fnl = NULL;
+	sl_fabric_free(c.fabric);
+	c.fabric = NULL;
+	sl_journal_free(c.j);
+	c.j = NULL;
+	{
+		struct sl_err e2;
+
+		snprintf(path, sizeof(path), "%s/journal", dir);
+		if (sl_journal_undo(path, NULL, &e2))
+			sl_err_prefix(err, "(and rollback failed: %s)", e2.msg);
+		rmdir(dir);
+	}
+out:
+	free(text);
+	sl_nl_free(c.fnl);
+	sl_fabric_free(c.fabric);
+	sl_journal_free(c.j);
+	if (c.fabric_fd >= 0)
+		close(c.fabric_fd);
+	if (c.node_fd)
+		for (i = 0; i < t->n_nodes; i++)
+			if (c.node_fd[i] >= 0)
+				close(c.node_fd[i]);
+	free(c.node_fd);
+	if (c.rt4)
+		sl_route_tables_free(c.rt4, t->n_nodes);
+	if (c.rt6)
+		sl_route_tables_free(c.rt6, t->n_nodes);
+	return ret;
+}
+
+static int read_text(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	long sz;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EIO;
+	}
+	*out = malloc((size_t)sz + 1);
+	if (!*out) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	*len = fread(*out, 1, (size_t)sz, f);
+	(*out)[*len] = '\0';
+	fclose(f);
+	return 0;
+}
+
+int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
+		 struct sl_err *err)
+{
+	char dir[256], path[300], pins[256], *text = NULL, *p;
+	struct sl_topo *t = NULL;
+	struct sl_net *n;
+	struct stat st;
+	size_t len = 0;
+	int ret;
+
+	topo_dir(rundir, name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/topology.json", dir);
+	ret = read_text(path, &text, &len);
+	if (ret)
+		return sl_err_set(err, -ret, "read %s: %s", path,
+				  strerror(-ret));
+	ret = sl_topo_parse(text, len, path, &t, err);
+	free(text);
+	if (ret)
+		return ret;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		sl_topo_free(t);
+		return sl_err_set(err, ENOMEM, "out of memory");
+	}
+	n->topo = t;
+	snprintf(n->dir, sizeof(n->dir), "%s", dir);
+	n->created = stat(path, &st) ? time(NULL) : st.st_mtime;
+	snprintf(pins, sizeof(pins), "%s/%s", SL_BPFFS_DIR, name);
+	n->fabric = sl_fabric_open(pins, err);
+	if (!n->fabric) {
+		sl_net_free(n);
+		return -EIO;
+	}
+	/* Runtime link state survives in links.down. */
+	snprintf(path, sizeof(path), "%s/links.down", dir);
+	if (!read_text(path, &text, &len)) {
+		for (p = strtok(text, "\n"); p; p = strtok(NULL, "\n")) {
+			unsigned long l = strtoul(p, NULL, 10);
+
+			if (l < t->n_links)
+				t->links[l].down = true;
+		}
+		free(text);
+	}
+	*out = n;
+	return 0;
+}
+
+int sl_net_destroy(const char *rundir, const char *name, unsigned *removed,
+		   struct sl_err *err)
+{
+	char dir[256], path[300];
+	int ret;
+
+	topo_dir(rundir, name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	ret = sl_journal_undo(path, removed, err);
+	if (ret)
+		return ret;
+	/* Files the journal does not list (links.down) go with the dir. */
+	snprintf(path, sizeof(path), "%s/links.down", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/topology.json", dir);
+	unlink(path);
+	if (rmdir(dir) && errno != ENOENT)
+		return sl_err_set(err, errno, "remove %s: %s", dir,
+				  strerror(errno));
+	return 0;
+}
+
+void sl_net_free(struct sl_net *n)
+{
+	if (!n)
+		return;
+	sl_fabric_free(n->fabric);
+	sl_topo_free(n->topo);
+	free(n);
+}
+
+static int save_link_state(struct sl_net *n, struct sl_err *err)
+{
+	size_t cap = 16 + (size_t)n->topo->n_links * 12, len = 0;
+	char path[300], *buf = malloc(cap);
+	uint32_t l;
+	int ret;
+
+	if (!buf)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	buf[0] = '\0';
+	for (l = 0; l < n->topo->n_links; l++)
+		if (n->topo->links[l].down)
+			len += (size_t)snprintf(buf + len, cap - len, "%u\n", l);
+	snprintf(path, sizeof(path), "%s/links.down", n->dir);
+	ret = write_file(path, buf, err);
+	free(buf);
+	return ret;
+}
+
+int sl_net_link_set(struct sl_net *n, uint32_t link, bool up,
+		    struct sl_err *err)
+{
+	struct sl_link *lk;
+	struct sl_nl *nl;
+	char ns[128];
+	int fd, s, ret = 0;
+
+	if (link >= n->topo->n_links)
+		return sl_err_set(err, ENOENT, "no link %u", link);
+	lk = &n->topo->links[link];
+	/* The map flag stops traffic at once; taking the fabric ports down
+	 * also drops the carrier seen inside the nodes, as a pulled cable. */
+	for (s = 0; s < 2 && !ret; s++) {
+		struct sl_fabric_port p;
+		uint32_t ifi = (uint32_t)sl_port_ifindex(link, s);
+
+		ret = sl_fabric_port_get(n->fabric, ifi, &p, err);
+		if (ret)
+			break;
+		p.flags = up ? (p.flags | SL_PORT_UP) :
+			       (uint8_t)(p.flags & ~SL_PORT_UP);
+		ret = sl_fabric_port_set(n->fabric, ifi, &p, err);
+	}
+	if (ret)
+		return ret;
+	sl_netns_fabric(n->topo->name, ns, sizeof(ns));
+	fd = sl_netns_open(ns, err);
+	if (fd < 0)
+		return fd;
+	nl = sl_nl_open(fd, err);
+	close(fd);
+	if (!nl)
+		return -EIO;
+	for (s = 0; s < 2 && !ret; s++)
+		ret = sl_nl_link_set(nl, sl_port_ifindex(link, s),
+				     lk->ep[s].port, up, 0, err);
+	ret = ret ?: sl_nl_flush(nl, err);
+	sl_nl_free(nl);
+	if (ret)
+		return ret;
+	lk->down = !up;
+	return save_link_state(n, err);
+}
+
+int sl_net_list_dirs(const char *rundir, char ***names, size_t *n)
+{
+	char path[300];
+	struct dirent *e;
+	char **v = NULL;
+	size_t cnt = 0;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/topo", rundir);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char **nv;
+
+		if (e->d_name[0] == '.')
+			continue;
+		nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		v[cnt] = strdup(e->d_name);
+		if (v[cnt])
+			cnt++;
+	}
+	closedir(d);
+	*names = v;
+	*n = cnt;
+	return 0;
+}
