@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fabric.h - the kernel fabric of a topology: the tc program that carries
+ * every emulated link between two fabric ports, its maps and their pins.
+ *
+ * One struct sl_fabric per topology. The program and its maps are pinned
+ * under pin_dir (normally SL_BPFFS_DIR "/<topo>") as
+ *   prog_fabric_ingress  the tc program (attached to every fabric port)
+ *   ports                hash: fabric port ifindex -> struct sl_fabric_port
+ *   stats                per-CPU array: link * 2 + dir -> struct sl_fabric_stats
+ *   global               per-CPU array, one entry: drop_noport
+ * so the fabric outlives sluiced: the attached filters keep forwarding while
+ * the daemon restarts, and sl_fabric_open() picks the maps up again.
+ *
+ * Namespaces: ifindexes in the ports map and in sl_fabric_attach() are those
+ * of the fabric network namespace. sl_fabric_attach() and _detach() talk
+ * rtnetlink in the calling thread's current netns, so call them after
+ * setns() into the fabric netns. Map updates and pins do not depend on the
+ * netns (pins resolve in the mount namespace).
+ *
+ * Ordering for a link: create the veth pairs, move the node ends into the
+ * nodes and bring all four ends up, sl_fabric_port_set() both ports, then
+ * sl_fabric_attach() both (a port attached before its map entry drops
+ * everything it receives, counted as drop_noport). bpf_redirect_peer()
+ * drops packets whose target peer is down or lives in the fabric netns
+ * itself, so both node ends must be up and outside it.
+ */
+#ifndef SLUICE_FABRIC_H
+#define SLUICE_FABRIC_H
+
+#include <stdint.h>
+
+#include <sluice/bpffs.h>
+#include <sluice/err.h>
+
+/* The structs shared with the BPF program (one definition for both sides). */
+#include "../../bpf/fabric.h"
+
+#define SL_FABRIC_LINKS_DEFAULT 32768u /* max_links == 0 */
+#define SL_FABRIC_LINKS_MAX (1u << 20)
+
+#define SL_FABRIC_PIN_PROG "prog_fabric_ingress"
+#define SL_FABRIC_PIN_PORTS "ports"
+#define SL_FABRIC_PIN_STATS "stats"
+#define SL_FABRIC_PIN_GLOBAL "global"
+
+/* The tc filter every fabric port carries (ingress of its clsact qdisc). */
+#define SL_FABRIC_TC_HANDLE 1
+#define SL_FABRIC_TC_PRIO 1
+
+struct sl_fabric;
+
+/*
+ * Loads the fabric program with room for max_links links (0: the default;
+ * ports hold 2 * max_links entries), creates pin_dir (mkdir -p) and pins the
+ * program and maps there. Fails with -EEXIST if pin_dir already holds a
+ * fabric (use sl_fabric_open). On failure it returns NULL with errno set,
+ * nothing stays loaded or pinned, and err names the step and carries
+ * libbpf's first warning and the verifier's last line.
+ */
+struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
+				   struct sl_err *err);
+/* Reopens a fabric pinned by sl_fabric_create (e.g. after a restart);
+ * checks that the pinned maps have the layout this build expects (-EPROTO
+ * otherwise). NULL with errno set on failure. */
+struct sl_fabric *sl_fabric_open(const char *pin_dir, struct sl_err *err);
+/* Closes the fds; the pins, and so the program and maps, stay. */
+void sl_fabric_free(struct sl_fabric *f);
+/* Removes the pins sl_fabric_create made and pin_dir if it is then empty.
+ * Missing pins are fine. Filters still attached keep the program alive
+ * until their interfaces go away. */
+int sl_fabric_unpin(const char *pin_dir, struct sl_err *err);
+
+/* Attaches the program to the tc ingress of ifindex in the caller's current
+ * netns (creating its clsact qdisc if needed). Replaces a previous fabric
+ * filter, so it is idempotent across daemon restarts. */
+int sl_fabric_attach(struct sl_fabric *f, int ifindex, struct sl_err *err);
+/* Removes the fabric filter from ifindex; 0 if none was attached (the
+ * clsact qdisc stays), -ENODEV if there is no such interface. */
+int sl_fabric_detach(struct sl_fabric *f, int ifindex, struct sl_err *err);
+
+/* Creates or replaces the entry of a fabric port. -EINVAL when p->link is
+ * not below max_links, p->dir is not 0 or 1, or reserved fields are set. */
+int sl_fabric_port_set(struct sl_fabric *f, uint32_t ifindex,
+		       const struct sl_fabric_port *p, struct sl_err *err);
+/* -ENOENT when the port has no entry. */
+int sl_fabric_port_get(struct sl_fabric *f, uint32_t ifindex,
+		       struct sl_fabric_port *out, struct sl_err *err);
+int sl_fabric_port_del(struct sl_fabric *f, uint32_t ifindex,
+		       struct sl_err *err);
+
+/* Counters of one link direction, summed over CPUs (drop_noport is 0). */
+int sl_fabric_stats_get(struct sl_fabric *f, uint32_t link, uint32_t dir,
+			struct sl_fabric_stats *out, struct sl_err *err);
+/* Zeroes both directions of a link (before a link index is reused). */
+int sl_fabric_stats_reset(struct sl_fabric *f, uint32_t link,
+			  struct sl_err *err);
+/* Fabric-wide counters, summed over CPUs: drop_noport. */
+int sl_fabric_global_get(struct sl_fabric *f, struct sl_fabric_stats *out,
+			 struct sl_err *err);
+
+uint32_t sl_fabric_max_links(const struct sl_fabric *f);
+/* The program fd, e.g. for another attach path; owned by f. */
+int sl_fabric_prog_fd(const struct sl_fabric *f);
+
+#endif
