@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sluiced.h - state shared by the files of the host daemon.
+ */
+#ifndef SLUICED_H
+#define SLUICED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include <sluice/net.h>
+
+#define SLUICE_VERSION "0.1.0"
+
+struct daemon {
+	char rundir[256];
+	char socket_path[300];
+	struct sl_net **nets;
+	size_t n_nets;
+	time_t started;
+	bool stop;
+};
+
+/* A reply channel for one request: progress lines go out as they happen. */
+struct reply {
+	int fd;
+	bool failed; /* the client went away */
+};
+
+/* api.c: runs one request, writes progress and the final line. */
+void api_handle(struct daemon *d, struct reply *r, const char *line,
+		size_t len);
+/* Writes one JSON object as a line. */
+void reply_send(struct reply *r, json_object *o);
+
+/* recovery.c */
+void recover_topologies(struct daemon *d);
+int daemon_add_net(struct daemon *d, struct sl_net *n);
+void daemon_remove_net(struct daemon *d, struct sl_net *n);
+struct sl_net *daemon_find_net(struct daemon *d, const char *name);
+
+/* server.c */
+int server_run(struct daemon *d, int ready_fd);
+
+#endif
