@@ -15,6 +15,9 @@
 
 #define SL_ECMP_MAX 16
 
+/* n_nh == 0 means "unreachable" (install as RTN_UNREACHABLE): only emitted
+ * in a disconnected topology, where an unreachable destination lies inside
+ * a prefix routed elsewhere. */
 struct sl_route {
 	struct sl_prefix dst;
 	uint32_t n_nh;
@@ -40,5 +43,9 @@ void sl_route_tables_free(struct sl_route_table *tables, uint32_t n);
 /* The gateway of next hop ifidx of node n: the peer's address on that link. */
 const struct sl_prefix *sl_route_gateway(const struct sl_topo *t, uint32_t n,
 					 uint32_t ifidx, int family);
+
+/* Sum of the routes of n tables; *max (when not NULL) gets the largest. */
+uint64_t sl_route_count_total(const struct sl_route_table *tables, uint32_t n,
+			      uint32_t *max);
 
 #endif
