@@ -31,6 +31,7 @@
 #include <sluice/net.h>
 #include <sluice/netlink.h>
 #include <sluice/route.h>
+#include <sluice/shaper.h>
 
 #define PROGRESS_STEP 64
 
@@ -343,6 +344,36 @@ static int node_routes(struct upctx *c, struct sl_nl *nl, uint32_t i,
 	return 0;
 }
 
+/* The sending side of a direction carries its shaper. */
+static int shaper_of(const struct sl_topo *t, uint32_t l, int dir,
+		     struct sl_shaper *sh, struct sl_err *err)
+{
+	const struct sl_link *lk = &t->links[l];
+	int ret = sl_shaper_from_policy(lk->policy[dir], lk->mtu, sh, err);
+
+	if (ret)
+		sl_err_prefix(err, "%s: links[%u] (%s-%s), direction %s",
+			      t->source ? t->source : t->name, l,
+			      t->nodes[lk->ep[0].node].name,
+			      t->nodes[lk->ep[1].node].name,
+			      dir ? "down" : "up");
+	return ret;
+}
+
+static int apply_shaper(struct sl_nl *nl, const struct sl_topo *t, uint32_t l,
+			int dir, int ifindex, struct sl_err *err)
+{
+	struct sl_shaper sh;
+	int ret;
+
+	ret = shaper_of(t, l, dir, &sh, err);
+	if (ret)
+		return ret;
+	if (!sh.rate_bps)
+		return 0;
+	return sl_nl_qdisc_tbf(nl, ifindex, sh.rate_bps, sh.burst, sh.limit, err);
+}
+
 static int up_addresses(struct upctx *c, struct sl_err *err)
 {
 	struct sl_topo *t = c->t;
@@ -371,6 +402,11 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 			if (!ret && ep->addr6.family)
 				ret = sl_nl_addr_add(nl, sl_node_ifindex(k),
 						     &ep->addr6, 0, err);
+			if (!ret)
+				ret = apply_shaper(nl, t, nd->links[k],
+						   ep == &lk->ep[0] ? SL_DIR_UP :
+								      SL_DIR_DOWN,
+						   sl_node_ifindex(k), err);
 		}
 		if (!ret && c->rt4)
 			ret = node_routes(c, nl, i, &c->rt4[i], AF_INET, err);
@@ -390,9 +426,16 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 static int plan(struct upctx *c, struct sl_err *err)
 {
 	struct sl_prefix *avoid = NULL;
+	struct sl_shaper sh;
 	size_t n_avoid = 0;
-	int ret;
+	uint32_t l;
+	int ret, d;
 
+	/* Policies are checked before anything is created. */
+	for (l = 0; l < c->t->n_links; l++)
+		for (d = 0; d < 2; d++)
+			if ((ret = shaper_of(c->t, l, d, &sh, err)))
+				return ret;
 	ret = sl_nl_host_prefixes(&avoid, &n_avoid, err);
 	if (ret)
 		return ret;

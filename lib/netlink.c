@@ -22,6 +22,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
@@ -422,6 +423,60 @@ int sl_nl_route_add(struct sl_nl *nl, const struct sl_prefix *dst,
 		}
 		mnl_attr_nest_end(nlh, mp);
 	}
+	nl_end(nl, nlh);
+	return 0;
+}
+
+/* --- qdiscs */
+
+int sl_nl_qdisc_tbf(struct sl_nl *nl, int ifindex, uint64_t rate_bps,
+		    uint32_t burst, uint32_t limit, struct sl_err *err)
+{
+	struct tc_tbf_qopt q = { 0 };
+	uint64_t bytes = rate_bps / 8;
+	struct nlattr *opts;
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+
+	nlh = nl_begin(nl, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, 0, err,
+		       "add tbf qdisc (rate %llu bit/s) on ifindex %d",
+		       (unsigned long long)rate_bps, ifindex);
+	if (!nlh)
+		return -EIO;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = TC_H_ROOT;
+	tcm->tcm_handle = 0x10000; /* 1: */
+	mnl_attr_put_strz(nlh, TCA_KIND, "tbf");
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	/* An Ethernet link layer needs no rate table; the burst is given in
+	 * bytes (TCA_TBF_BURST), so the tick-based fields stay 0. */
+	q.rate.linklayer = TC_LINKLAYER_ETHERNET;
+	q.rate.rate = bytes >= UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+	q.limit = limit;
+	mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof(q), &q);
+	if (bytes >= UINT32_MAX)
+		mnl_attr_put_u64(nlh, TCA_TBF_RATE64, bytes);
+	mnl_attr_put_u32(nlh, TCA_TBF_BURST, burst);
+	mnl_attr_nest_end(nlh, opts);
+	nl_end(nl, nlh);
+	return 0;
+}
+
+int sl_nl_qdisc_del_root(struct sl_nl *nl, int ifindex, struct sl_err *err)
+{
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+
+	nlh = nl_begin(nl, RTM_DELQDISC, 0, SL_NL_IGNORE_NOENT, err,
+		       "delete root qdisc on ifindex %d", ifindex);
+	if (!nlh)
+		return -EIO;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = TC_H_ROOT;
 	nl_end(nl, nlh);
 	return 0;
 }

@@ -54,6 +54,15 @@ int sl_nl_route_add(struct sl_nl *nl, const struct sl_prefix *dst,
 		    const struct sl_nexthop *nh, unsigned n_nh,
 		    const struct sl_prefix *prefsrc, unsigned flags,
 		    struct sl_err *err);
+/*
+ * Token-bucket shaper (sch_tbf) as the root qdisc of ifindex: rate in bit/s,
+ * burst and limit (queue) in bytes. Replaces an existing root qdisc.
+ */
+int sl_nl_qdisc_tbf(struct sl_nl *nl, int ifindex, uint64_t rate_bps,
+		    uint32_t burst, uint32_t limit, struct sl_err *err);
+/* Removes the root qdisc of ifindex (back to the default). */
+int sl_nl_qdisc_del_root(struct sl_nl *nl, int ifindex, struct sl_err *err);
+
 /* Sends what is queued and waits for every ACK. */
 int sl_nl_flush(struct sl_nl *nl, struct sl_err *err);
 /* Number of requests sent so far (for progress and statistics). */
