@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd_link.c - `sluicectl link set A B SETTING...`: changes one link at
+ * run time.
+ *
+ * The settings after the two node names are keywords, some with values,
+ * in the style of `ip link set`. Each keyword is one row of link_keywords[]
+ * that knows how many words it takes and how it fills the link_set request,
+ * so a new setting (rate, delay, loss, ...) is one function and one row;
+ * the parser, the error messages and the help list follow from the table.
+ */
+#include <string.h>
+
+#include "sluicectl.h"
+
+struct link_keyword {
+	const char *name;
+	int nargs; /* words after the keyword */
+	const char *args_help; /* "RATE", "" */
+	const char *help;
+	/* Adds the setting to req; on a bad value fills why and returns -1. */
+	int (*apply)(json_object *req, const struct link_keyword *kw,
+		     char **args, char *why, size_t len);
+};
+
+static int set_state(json_object *req, const struct link_keyword *kw,
+		     char **args, char *why, size_t len)
+{
+	json_object *old;
+
+	if (json_object_object_get_ex(req, "state", &old) &&
+	    strcmp(json_object_get_string(old), kw->name)) {
+		snprintf(why, len, "both 'up' and 'down' given: expected one");
+		return -1;
+	}
+	json_object_object_add(req, "state", json_object_new_string(kw->name));
+	return 0;
+}
+
+static const struct link_keyword link_keywords[] = {
+	{ "up", 0, "", "bring the link up (both directions carry traffic)",
+	  set_state },
+	{ "down", 0, "",
+	  "take the link down (both directions drop everything)", set_state },
+};
+
+#define N_KEYWORDS (sizeof(link_keywords) / sizeof(link_keywords[0]))
+
+static const struct link_keyword *find_keyword(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYWORDS; i++)
+		if (!strcmp(link_keywords[i].name, name))
+			return &link_keywords[i];
+	return NULL;
+}
+
+static void keyword_list(char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < N_KEYWORDS && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+				      i ? ", " : "", link_keywords[i].name);
+}
+
+/*
+ * Fills req from the settings words; prints a usage error and returns
+ * CTL_EXIT_USAGE on a bad one.
+ */
+static int parse_settings(const struct ctl_cmd *cmd, json_object *req,
+			  int argc, char **argv)
+{
+	const struct link_keyword *kw;
+	char why[256], list[256];
+	int i = 0;
+
+	if (argc == 0) {
+		keyword_list(list, sizeof(list));
+		return ctl_usage_error(cmd,
+				       "nothing to set: expected one of %s after the two nodes",
+				       list);
+	}
+	while (i < argc) {
+		kw = find_keyword(argv[i]);
+		if (!kw) {
+			keyword_list(list, sizeof(list));
+			return ctl_usage_error(cmd,
+					       "unknown link setting '%s': expected one of %s",
+					       argv[i], list);
+		}
+		if (argc - i - 1 < kw->nargs)
+			return ctl_usage_error(cmd,
+					       "'%s' needs %s after it",
+					       kw->name, kw->args_help);
+		if (kw->apply(req, kw, argv + i + 1, why, sizeof(why)))
+			return ctl_usage_error(cmd, "%s", why);
+		i += 1 + kw->nargs;
+	}
+	return CTL_EXIT_OK;
+}
+
+static int link_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		    char **argv, const char *topo)
+{
+	json_object *req, *res = NULL;
+	int ret;
+
+	if (argc < 2)
+		return ctl_usage_error(cmd,
+				       "missing node names: expected 'link set A B SETTING...'");
+	req = ctl_new_request("link_set");
+	if (topo)
+		json_object_object_add(req, "name",
+				       json_object_new_string(topo));
+	json_object_object_add(req, "a", json_object_new_string(argv[0]));
+	json_object_object_add(req, "b", json_object_new_string(argv[1]));
+	ret = parse_settings(cmd, req, argc - 2, argv + 2);
+	if (ret) {
+		json_object_put(req);
+		return ret;
+	}
+	ret = ctl_request(ctl, req, &res);
+	if (!ret && ctl->json)
+		ctl_print_json(res);
+	json_object_put(res);
+	return ret;
+}
+
+int cmd_link(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *topo = NULL;
+	char why[128];
+	int o;
+
+	/*
+	 * Options may stand anywhere, but "down" and "up" are words, not
+	 * options, so GNU permutation is safe here.
+	 */
+	optind = 0;
+	while ((o = ctl_getopt(ctl, cmd, argc, argv, "n:", opts)) != -1) {
+		switch (o) {
+		case 'n':
+			topo = optarg;
+			break;
+		case CTL_OPT_HELP:
+			ctl_print_help(cmd);
+			return CTL_EXIT_OK;
+		default:
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (topo && !ctl_topo_name_ok(topo, why, sizeof(why)))
+		return ctl_usage_error(cmd, "--name '%s': %s", topo, why);
+	if (optind >= argc)
+		return ctl_usage_error(cmd,
+				       "missing subcommand: expected 'set'");
+	if (!strcmp(argv[optind], "set"))
+		return link_set(ctl, cmd, argc - optind - 1, argv + optind + 1,
+				topo);
+	return ctl_usage_error(cmd, "unknown subcommand '%s': expected 'set'",
+			       argv[optind]);
+}

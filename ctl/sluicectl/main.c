@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main.c - sluicectl's entry point: global options, the command table and
+ * the help texts. The commands themselves live in cmd_*.c, one file per
+ * group; the table here is the single list of what sluicectl can do, so
+ * `sluicectl --help`, `help COMMAND` and dispatch cannot disagree.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluicectl.h"
+
+static const struct ctl_cmd commands[] = {
+	{ "up", cmd_up, "up FILE [--name NAME] [--no-start]",
+	  "bring a topology up from a file ('-' for stdin)",
+	  "Reads the topology FILE ('-' reads standard input), checks it, and asks\n"
+	  "sluiced to build it: one network namespace per node, one emulated wire\n"
+	  "per link. The file is checked here first: an invalid file is reported\n"
+	  "(file, field, what was expected) and nothing else happens.\n"
+	  "\n"
+	  "When no sluiced is running, one is started in the background\n"
+	  "(`sluiced --daemonize`, the sluiced next to sluicectl or else the one in\n"
+	  "PATH) and its log goes to $SLUICE_RUNDIR/sluiced.log.\n"
+	  "\n"
+	  "While a large topology comes up, a progress line is shown on a terminal\n"
+	  "(with -v also when standard error is not a terminal). At the end a\n"
+	  "summary is printed: \"demo: 3 nodes, 2 links up in 0.04 s\".\n"
+	  "\n"
+	  "Options:\n"
+	  "  -n, --name NAME   use NAME as the topology's name instead of the file's\n"
+	  "                    (1-23 letters, digits, '-', '_', starting with a letter)\n"
+	  "      --no-start    fail instead of starting sluiced when none is running\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl up examples/demo.json\n"
+	  "  sluicectl up examples/demo.json --name demo2\n"
+	  "  sluicectl gen fat-tree 4 | sluicectl up -\n" },
+	{ "down", cmd_down, "down [NAME | --all]",
+	  "tear a topology down (idempotent)",
+	  "Removes the topology NAME (or the only one that is up when NAME is\n"
+	  "omitted, or every topology with --all) with all its namespaces,\n"
+	  "interfaces and programs, and prints what was removed. A topology that\n"
+	  "is not up is not an error, and neither is a daemon that is not running:\n"
+	  "there is nothing to remove then.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -a, --all   remove every topology\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl down demo\n"
+	  "  sluicectl down --all\n" },
+	{ "list", cmd_list, "list", "list the topologies that are up",
+	  "Prints one line per topology: NAME NODES LINKS STATE AGE.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl list\n"
+	  "  sluicectl --json list | jq -r '.topologies[].name'\n" },
+	{ "nodes", cmd_nodes, "nodes [NAME]", "list the nodes of topologies",
+	  "Prints one line per node of topology NAME (default: every topology):\n"
+	  "TOPOLOGY NODE KIND ADDRESS INTERFACES. ADDRESS is the node's stable\n"
+	  "address (on its loopback; what its name resolves to inside the\n"
+	  "topology); INTERFACES lists each interface and the node at its other\n"
+	  "end, as eth0->r1.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl nodes\n"
+	  "  sluicectl nodes demo\n" },
+	{ "links", cmd_links, "links [NAME]", "list the links of topologies",
+	  "Prints one line per link of topology NAME (default: every topology):\n"
+	  "TOPOLOGY A B A-IF B-IF MTU STATE POLICY. A-IF and B-IF are the\n"
+	  "interfaces inside nodes A and B; POLICY is the link's shaping, per\n"
+	  "direction when the two differ (up is A to B), or '-' for none.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl links\n"
+	  "  sluicectl --json links demo\n" },
+	{ "status", cmd_status, "status", "show whether sluiced runs, and how",
+	  "Prints sluiced's version, process id, uptime, socket, state\n"
+	  "directory and topologies. Exits with status 1 and prints\n"
+	  "\"sluiced is not running\" when no daemon answers.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl status\n"
+	  "  sluicectl status >/dev/null && echo running\n" },
+	{ "exec", cmd_exec, "exec NODE [--] [COMMAND [ARGS...]]",
+	  "run a command inside a node",
+	  "Runs COMMAND (default: $SHELL, else /bin/sh) inside NODE: in the node's\n"
+	  "network namespace, with a /sys of that namespace and the topology's\n"
+	  "hosts file as /etc/hosts, so node names resolve. Standard input, output\n"
+	  "and error are the command's; the exit status is the command's own\n"
+	  "(127 when it cannot be found, 126 when it cannot be run). NODE is\n"
+	  "'node', or 'topology:node' when several topologies are up. Everything\n"
+	  "after NODE belongs to COMMAND; '--' may separate them. SLUICE_NODE\n"
+	  "(topology:node) and SLUICE_TOPOLOGY are set in its environment.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl exec h1\n"
+	  "  sluicectl exec h1 ip -br addr\n"
+	  "  sluicectl exec demo:h2 -- iperf3 -s -D\n"
+	  "  sluicectl exec h1 iperf3 -c h2 -t 5\n" },
+	{ "ping", cmd_ping, "ping A B [-c COUNT] [-i INTERVAL] [-6]",
+	  "ping node B from node A",
+	  "Runs `ping -c COUNT -i INTERVAL ADDRESS` inside node A, where ADDRESS is\n"
+	  "node B's address (IPv4, or IPv6 with -6). The exit status is ping's:\n"
+	  "0 when replies came back. B is looked up in A's topology unless given\n"
+	  "as 'topology:node'.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -c, --count COUNT        number of pings (default 3)\n"
+	  "  -i, --interval SECONDS   time between pings (default 0.2)\n"
+	  "  -6, --ipv6               ping B's IPv6 address (dual-stack topologies)\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl ping h1 h2\n"
+	  "  sluicectl ping -c 10 -i 0.01 demo:h1 h3\n" },
+	{ "link", cmd_link, "link set A B up|down [--name TOPO]",
+	  "change a link at run time",
+	  "Changes the link between nodes A and B. Settings:\n"
+	  "  up      bring the link up (both directions carry traffic again)\n"
+	  "  down    take the link down (both directions drop everything)\n"
+	  "\n"
+	  "Options:\n"
+	  "  -n, --name TOPO   the topology (needed when several are up and A, B\n"
+	  "                    are not given as 'topology:node')\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl link set h1 r1 down\n"
+	  "  sluicectl link set h1 r1 up --name demo\n" },
+	{ "gen", cmd_gen, "gen KIND [ARGS...] [--name NAME]",
+	  "print a generated topology (no daemon needed)",
+	  "Generates a topology of the given KIND and prints it as a topology file\n"
+	  "(JSON) on standard output, to be saved, edited or piped into\n"
+	  "`sluicectl up -`. The generators and their arguments are listed below.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -n, --name NAME   the topology's name (default: the generator's)\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl gen linear 4 > line.json\n"
+	  "  sluicectl gen fat-tree 4 --name ft | sluicectl up -\n" },
+	{ "help", cmd_help, "help [COMMAND]", "show help for sluicectl or a command",
+	  "Prints the list of commands, or the help of COMMAND (the same as\n"
+	  "`sluicectl COMMAND --help`).\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl help up\n" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct ctl_cmd *ctl_find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+void ctl_print_commands(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+}
+
+static void command_names(char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < N_COMMANDS && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+				      commands[i].name);
+}
+
+static void print_main_help(void)
+{
+	ctl_print_usage(stdout, NULL);
+	printf("\n"
+	       "sluicectl controls sluice, a network emulator: it brings emulated\n"
+	       "topologies up and down through the sluiced daemon, runs programs\n"
+	       "inside their nodes, and changes links while they run.\n"
+	       "\n"
+	       "Commands:\n");
+	ctl_print_commands(stdout);
+	printf("\n"
+	       "Global options (before or after the command):\n"
+	       "      --socket PATH   sluiced's socket (default: $SLUICE_SOCKET, else\n"
+	       "                      $SLUICE_RUNDIR/sluiced.sock, else %s)\n"
+	       "      --json          print results as JSON (the daemon's result object)\n"
+	       "  -q, --quiet         print no summaries, progress or notices\n"
+	       "  -v, --verbose       say more (progress lines even without a terminal)\n"
+	       "  -h, --help          show this help, or a command's with COMMAND --help\n"
+	       "  -V, --version       show the version\n"
+	       "\n"
+	       "Exit status: 0 success, 1 failure, 2 bad usage or invalid input;\n"
+	       "exec and ping exit with their command's status.\n"
+	       "\n"
+	       "Example:\n"
+	       "  sluicectl gen linear 3 --name demo > demo.json\n"
+	       "  sluicectl up demo.json\n"
+	       "  sluicectl ping n1 n3\n"
+	       "  sluicectl down demo\n"
+	       "\n"
+	       "See sluicectl(8) and docs/cli.md.\n",
+	       SL_API_SOCKET_DEFAULT);
+}
+
+int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv)
+{
+	const struct ctl_cmd *target;
+	char *hargv[3];
+	int o;
+
+	optind = 0;
+	while ((o = ctl_getopt(ctl, cmd, argc, argv, "", NULL)) != -1) {
+		if (o != CTL_OPT_HELP)
+			return CTL_EXIT_USAGE;
+		ctl_print_help(cmd);
+		return CTL_EXIT_OK;
+	}
+	if (optind >= argc) {
+		print_main_help();
+		return CTL_EXIT_OK;
+	}
+	if (argc - optind > 1)
+		return ctl_usage_error(cmd,
+				       "unexpected argument '%s': expected one COMMAND",
+				       argv[optind + 1]);
+	target = ctl_find_cmd(argv[optind]);
+	if (!target)
+		return ctl_usage_error(cmd,
+				       "unknown command '%s': expected one of the commands in 'sluicectl --help'",
+				       argv[optind]);
+	/* through the command itself, so extra help (gen's list) appears */
+	hargv[0] = (char *)target->name;
+	hargv[1] = "--help";
+	hargv[2] = NULL;
+	return target->run(ctl, target, 2, hargv);
+}
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_SOCKET,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl ctl = { 0 };
+	const struct ctl_cmd *cmd;
+	char names[256];
+	int o;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:qvhV", opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_SOCKET:
+			ctl.socket = optarg;
+			break;
+		case OPT_JSON:
+			ctl.json = true;
+			break;
+		case 'q':
+			ctl.quiet = true;
+			break;
+		case 'v':
+			ctl.verbose++;
+			break;
+		case 'h':
+			print_main_help();
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("sluicectl %s\n", SLUICE_VERSION);
+			return CTL_EXIT_OK;
+		case ':':
+			return ctl_usage_error(NULL,
+					       "option '%s' needs an argument",
+					       argv[optind - 1]);
+		default:
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				return ctl_usage_error(NULL,
+						       "unknown option '-%c'",
+						       optopt);
+			return ctl_usage_error(NULL, "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	command_names(names, sizeof(names));
+	if (optind >= argc)
+		return ctl_usage_error(NULL,
+				       "missing COMMAND: expected one of %s",
+				       names);
+	cmd = ctl_find_cmd(argv[optind]);
+	if (!cmd)
+		return ctl_usage_error(NULL,
+				       "unknown command '%s': expected one of %s",
+				       argv[optind], names);
+	return cmd->run(&ctl, cmd, argc - optind, argv + optind);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sluicectl.h - what the files of sluicectl share: the global options, the
+ * command table entry, exit statuses, and the helpers of output.c and
+ * daemon.c. Each cmd_*.c file implements one group of commands.
+ */
+#ifndef SLUICECTL_H
+#define SLUICECTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include <sluice/api_client.h>
+#include <sluice/err.h>
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.1.0"
+#endif
+
+/* Exit statuses (the man page's EXIT STATUS). */
+enum {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAIL = 1,  /* runtime failure, daemon error */
+	CTL_EXIT_USAGE = 2, /* bad usage, invalid input, daemon "invalid" */
+};
+
+/* Global options, given before or after the command. */
+struct ctl {
+	const char *socket; /* --socket; NULL: $SLUICE_SOCKET or the default */
+	bool json;
+	bool quiet;
+	int verbose;
+};
+
+struct ctl_cmd {
+	const char *name;
+	int (*run)(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		   char **argv); /* argv[0] is the command name */
+	const char *synopsis; /* after "sluicectl ", may span lines */
+	const char *summary;  /* one line for the command list */
+	const char *help;     /* description, options, examples */
+};
+
+/* main.c */
+const struct ctl_cmd *ctl_find_cmd(const char *name);
+void ctl_print_commands(FILE *f);
+
+/* The commands (cmd_topo.c, cmd_link.c, cmd_exec.c, cmd_gen.c). */
+int cmd_up(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
+int cmd_down(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv);
+int cmd_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv);
+int cmd_nodes(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	      char **argv);
+int cmd_links(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	      char **argv);
+int cmd_status(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	       char **argv);
+int cmd_link(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv);
+int cmd_exec(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv);
+int cmd_ping(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv);
+int cmd_gen(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
+int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	     char **argv);
+
+/* output.c: messages, usage errors, option parsing, tables, JSON. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "sluicectl: <msg>", the command's usage and the --help hint;
+ * returns CTL_EXIT_USAGE. cmd NULL: the global usage. */
+int ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ctl_print_usage(FILE *f, const struct ctl_cmd *cmd);
+void ctl_print_help(const struct ctl_cmd *cmd);
+
+#define CTL_OPT_HELP 'h'
+#define CTL_OPT_ERROR (-2)
+/*
+ * getopt_long for a command: the global options (--json, -q, -v,
+ * --socket) are accepted among the command's own and applied to ctl;
+ * --help/-h returns CTL_OPT_HELP; an unknown option or a missing argument
+ * prints a usage error and returns CTL_OPT_ERROR. Reset optind = 0 before
+ * the first call. A shortopts starting with '+' stops at the first operand.
+ */
+int ctl_getopt(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	       char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+struct ctl_table;
+struct ctl_table *ctl_table_new(unsigned int ncols, const char *const *head);
+/* Adds a row of ncols strings (copied; NULL prints "-"). */
+int ctl_table_add(struct ctl_table *t, const char *const *cells);
+void ctl_table_print(const struct ctl_table *t, FILE *f);
+void ctl_table_free(struct ctl_table *t);
+
+void ctl_print_json(json_object *o);
+/* "42s", "3m05s", "2h07m", "4d03h". */
+const char *ctl_fmt_age(int64_t secs, char *buf, size_t len);
+
+/* Accessors that tolerate missing members and wrong types. */
+const char *ctl_jstr(json_object *o, const char *key, const char *dflt);
+int64_t ctl_jint(json_object *o, const char *key, int64_t dflt);
+double ctl_jdouble(json_object *o, const char *key, double dflt);
+json_object *ctl_jarray(json_object *o, const char *key);
+
+/* Checks a topology name (topo.h's rule); fills why on failure. */
+bool ctl_topo_name_ok(const char *name, char *why, size_t len);
+
+/* daemon.c: talking to sluiced. */
+enum ctl_connect_how {
+	CTL_CONNECT, /* no daemon is an error */
+	CTL_START,   /* no daemon: start one in the background (up) */
+	CTL_PROBE,   /* no daemon: return CTL_NO_DAEMON, print nothing */
+};
+#define CTL_NO_DAEMON (-1)
+/*
+ * Connects to sluiced. Prints errors itself; returns an exit status
+ * (CTL_EXIT_OK with *out set) or CTL_NO_DAEMON (CTL_PROBE only).
+ */
+int ctl_connect(struct ctl *ctl, enum ctl_connect_how how,
+		struct sl_api_client **out);
+/* One call; prints a daemon or transport error. Returns an exit status:
+ * CTL_EXIT_USAGE for the daemon code "invalid", CTL_EXIT_FAIL for others. */
+int ctl_call(struct ctl *ctl, struct sl_api_client *c, json_object *req,
+	     sl_api_progress_fn *progress, void *arg, json_object **result);
+/* Connect (never starting a daemon), call, close. Takes req. */
+int ctl_request(struct ctl *ctl, json_object *req, json_object **result);
+/* A request object {"cmd": cmd}. */
+json_object *ctl_new_request(const char *cmd);
+
+/* Progress display for long calls (up): an updating line on a terminal,
+ * one line per message with -v otherwise, nothing with -q. */
+struct ctl_progress {
+	bool tty;
+	bool lines;
+	bool shown; /* a partial line is on the terminal */
+	int64_t last_ms;
+};
+void ctl_progress_init(struct ctl_progress *p, const struct ctl *ctl);
+void ctl_progress_cb(json_object *progress, void *arg);
+void ctl_progress_end(struct ctl_progress *p);
+
+#endif
