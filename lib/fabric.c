@@ -77,14 +77,21 @@ static int capture_print(enum libbpf_print_level level, const char *fmt,
 	if (!log_cap.first_warn[0])
 		copy_line(log_cap.first_warn, s, strlen(s));
 	end = strstr(s, "-- END PROG LOAD LOG --");
-	if (end) {
-		/* the last non-empty line before the end marker */
+	while (end && end > s) {
+		/* the verifier's complaint: the last line before the end
+		 * marker that is not one of its statistics lines */
 		while (end > s && end[-1] == '\n')
 			end--;
 		line = end;
 		while (line > s && line[-1] != '\n')
 			line--;
-		copy_line(log_cap.verifier, line, (size_t)(end - line));
+		if (strncmp(line, "processed ", 10) != 0 &&
+		    strncmp(line, "verification time", 17) != 0) {
+			copy_line(log_cap.verifier, line,
+				  (size_t)(end - line));
+			break;
+		}
+		end = line;
 	}
 	free(s);
 	return 0;
