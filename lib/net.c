@@ -396,7 +396,9 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 			const struct sl_endpoint *ep =
 				lk->ep[0].node == i ? &lk->ep[0] : &lk->ep[1];
 
-			if (ep->addr4.family)
+			ret = sl_nl_link_set(nl, sl_node_ifindex(k), ep->ifname,
+					     true, 0, err);
+			if (!ret && ep->addr4.family)
 				ret = sl_nl_addr_add(nl, sl_node_ifindex(k),
 						     &ep->addr4, 0, err);
 			if (!ret && ep->addr6.family)

@@ -282,10 +282,8 @@ int sl_nl_veth_add(struct sl_nl *nl, const struct sl_veth *v, unsigned flags,
 	memset(pifi, 0, MNL_ALIGN(sizeof(*pifi)));
 	pifi->ifi_family = AF_UNSPEC;
 	pifi->ifi_index = v->peer_ifindex;
-	if (v->up) {
-		pifi->ifi_flags = IFF_UP;
-		pifi->ifi_change = IFF_UP;
-	}
+	/* The peer cannot be set up here: it is configured before its own
+	 * peer pointer exists, and veth_open() then fails with ENOTCONN. */
 	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifi));
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer);
 	if (v->mtu)

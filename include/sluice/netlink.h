@@ -34,7 +34,7 @@ struct sl_veth {
 	int peer_ifindex;
 	int peer_netns_fd;  /* where the other end goes, -1: same namespace */
 	uint32_t mtu;
-	bool up;            /* both ends up */
+	bool up;            /* this end up; the peer needs sl_nl_link_set */
 };
 
 int sl_nl_veth_add(struct sl_nl *nl, const struct sl_veth *v, unsigned flags,
