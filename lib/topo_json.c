@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * topo_json.c - the topology file format (docs/topology.md): JSON text to
+ * model and back.
+ *
+ * The parser checks what only the text shows (syntax, keys, types, unknown
+ * node names, the spelling of addresses and policy values), builds the
+ * model through sl_topo_new/add_node/add_link in file order, and leaves the
+ * rest to sl_topo_validate(), which generators share. Either way a message
+ * reads "<source>: <json path>: <problem>; expected <what>".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <sluice/topo.h>
+#include <sluice/units.h>
+
+#include "topo_util.h"
+
+#define PATH_MAX_LEN 192
+#define LOAD_MAX (64u << 20) /* a topology file is not this big */
+
+struct parser {
+	const char *src;
+	struct sl_err *err;
+	struct sl_topo *t;
+	struct sl_name_index ix;
+};
+
+static int fail(struct parser *p, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, const char *path, const char *fmt, ...)
+{
+	char msg[SL_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sl_err_set(p->err, EINVAL, "%s: %s: %s", p->src, path, msg);
+}
+
+static const char *type_name(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a number";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "something else";
+}
+
+static int wrong_type(struct parser *p, const char *path,
+		      struct json_object *o, const char *expected)
+{
+	return fail(p, path, "got %s; expected %s", type_name(o), expected);
+}
+
+/* path + ".key" (or + ".\"odd key\"" when the key is not a plain word). */
+static void path_key(char *out, const char *path, const char *key)
+{
+	char q[SL_QUOTE_MAX], problem[SL_QUOTE_MAX * 2];
+
+	if (sl_name_check(key, 48, problem, sizeof(problem)))
+		snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "",
+			 key);
+	else
+		snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "",
+			 sl_quote(key, q, sizeof(q)));
+}
+
+/* path + "[i]" */
+static void path_elem(char *out, const char *path, size_t i)
+{
+	/* Paths are short; a cut one still locates the error. */
+	if (snprintf(out, PATH_MAX_LEN, "%s[%zu]", path, i) >= PATH_MAX_LEN)
+		out[PATH_MAX_LEN - 1] = '\0';
+}
+
+/* Rejects a key outside allowed (NULL-terminated); list is the same keys
+ * for the message. */
+static int check_keys(struct parser *p, struct json_object *obj,
+		      const char *path, const char *const *allowed,
+		      const char *list)
+{
+	char kp[PATH_MAX_LEN];
+	size_t i;
+
+	json_object_object_foreach(obj, key, val)
+	{
+		(void)val;
+		for (i = 0; allowed[i]; i++)
+			if (!strcmp(key, allowed[i]))
+				break;
+		if (!allowed[i]) {
+			path_key(kp, path, key);
+			return fail(p, kp, "unknown key; expected one of %s",
+				    list);
+		}
+	}
+	return 0;
+}
+
+/*
+ * A string value without NUL bytes (a name with "\u0000" would silently be
+ * cut short). On a wrong type says what was expected.
+ */
+static int get_string(struct parser *p, struct json_object *o,
+		      const char *path, const char *expected, const char **out)
+{
+	const char *s;
+
+	if (!json_object_is_type(o, json_type_string))
+		return wrong_type(p, path, o, expected);
+	s = json_object_get_string(o);
+	if (strlen(s) != (size_t)json_object_get_string_len(o))
+		return fail(p, path, "the string contains a NUL character; expected %s",
+			    expected);
+	*out = s;
+	return 0;
+}
+
+static int missing(struct parser *p, const char *path, const char *key,
+		   const char *expected)
+{
+	char kp[PATH_MAX_LEN];
+
+	path_key(kp, path, key);
+	return fail(p, kp, "missing; expected %s", expected);
+}
+
+static int check_name(struct parser *p, const char *path, const char *name,
+		      size_t max)
+{
+	char problem[SL_ERR_MAX / 2];
+
+	if (sl_name_check(name, max, problem, sizeof(problem)))
+		return 0;
+	return fail(p, path, "%s; expected " SL_NAME_EXPECTED, problem,
+		    (int)max);
+}
+
+/* --- addresses ----------------------------------------------------------- */
+
+#define ANY_ADDR_EXPECTED \
+	"an IPv4 or IPv6 address such as 10.9.0.1 or fd00::1, optionally with /len"
+
+static int parse_prefix(struct parser *p, struct json_object *o,
+			const char *path, int family, bool allow_bare,
+			const char *expected, struct sl_prefix *out)
+{
+	char q[SL_QUOTE_MAX];
+	const char *s;
+	int ret;
+
+	ret = get_string(p, o, path, expected, &s);
+	if (ret)
+		return ret;
+	if (sl_prefix_parse(s, out, true))
+		return fail(p, path, "%s is not an address; expected %s",
+			    sl_quote(s, q, sizeof(q)), expected);
+	if (family && out->family != family)
+		return fail(p, path, "%s is an %s address; expected %s",
+			    sl_quote(s, q, sizeof(q)),
+			    out->family == AF_INET6 ? "IPv6" : "IPv4",
+			    expected);
+	if (!allow_bare && !strchr(s, '/'))
+		return fail(p, path, "%s has no prefix length; expected %s",
+			    sl_quote(s, q, sizeof(q)), expected);
+	return 0;
+}
+
+static int need_ipv6(struct parser *p, const char *path, const char *what)
+{
+	if (p->t->ipv6)
+		return 0;
+	return fail(p, path,
+		    "%s but the topology is not dual-stack; expected \"ipv6\": true at the top level, or no IPv6 addresses",
+		    what);
+}
+
+static int parse_node_addresses(struct parser *p, struct sl_node *n,
+				struct json_object *arr, const char *path)
+{
+	char ip[PATH_MAX_LEN], a[64];
+	size_t i, len, first[2] = { 0, 0 };
+	struct sl_prefix pfx;
+	int ret;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return wrong_type(p, path, arr,
+				  "an array of at most one IPv4 and one IPv6 address");
+	len = json_object_array_length(arr);
+	for (i = 0; i < len; i++) {
+		bool v6;
+
+		path_elem(ip, path, i);
+		ret = parse_prefix(p, json_object_array_get_idx(arr, i), ip, 0,
+				   true, ANY_ADDR_EXPECTED, &pfx);
+		if (ret)
+			return ret;
+		v6 = pfx.family == AF_INET6;
+		if ((v6 ? n->lo6 : n->lo4).family)
+			return fail(p, ip,
+				    "a second %s address %s (the first is addresses[%zu]); expected at most one IPv4 and one IPv6 address per node",
+				    v6 ? "IPv6" : "IPv4",
+				    sl_prefix_str(&pfx, a, sizeof(a), true),
+				    first[v6]);
+		if (v6) {
+			ret = need_ipv6(p, ip, "an IPv6 address");
+			if (ret)
+				return ret;
+			n->lo6 = pfx;
+			n->user_lo6 = true;
+		} else {
+			n->lo4 = pfx;
+			n->user_lo4 = true;
+		}
+		first[v6] = i;
+	}
+	return 0;
+}
+
+/* --- policy -------------------------------------------------------------- */
+
+#define POLICY_KEYS "rate, delay, jitter, loss, queue, cells"
+#define POLICY_EXPECTED \
+	"an object with any of " POLICY_KEYS ", or with \"up\" and/or \"down\""
+
+static int check_unit(struct parser *p, struct json_object *o,
+		      const char *path, enum sl_unit u)
+{
+	char q[SL_QUOTE_MAX], expected[160];
+	const char *s;
+	uint64_t v64;
+	uint32_t v32;
+	bool bytes;
+	int ret;
+
+	snprintf(expected, sizeof(expected), "a string: %s",
+		 sl_unit_expected(u));
+	ret = get_string(p, o, path, expected, &s);
+	if (ret)
+		return ret;
+	switch (u) {
+	case SL_UNIT_RATE:
+		ret = sl_parse_rate(s, &v64);
+		break;
+	case SL_UNIT_TIME:
+		ret = sl_parse_time(s, &v64);
+		break;
+	case SL_UNIT_FRACTION:
+		ret = sl_parse_fraction(s, &v32);
+		break;
+	case SL_UNIT_QUEUE:
+		ret = sl_parse_queue(s, &v64, &bytes);
+		break;
+	}
+	if (ret)
+		return fail(p, path, "%s is not %s; expected %s",
+			    sl_quote(s, q, sizeof(q)), sl_unit_noun(u),
+			    sl_unit_expected(u));
+	return 0;
+}
+
+static int check_cells(struct parser *p, struct json_object *arr,
+		       const char *path)
+{
+	char cp[PATH_MAX_LEN], tp[PATH_MAX_LEN];
+	struct json_object *type;
+	const char *s;
+	size_t i, len;
+	int ret;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return wrong_type(p, path, arr,
+				  "an array of cells, each an object with a \"type\"");
+	len = json_object_array_length(arr);
+	for (i = 0; i < len; i++) {
+		struct json_object *c = json_object_array_get_idx(arr, i);
+
+		path_elem(cp, path, i);
+		if (!json_object_is_type(c, json_type_object))
+			return wrong_type(p, cp, c,
+					  "an object with a \"type\" such as \"delay\"");
+		if (!json_object_object_get_ex(c, "type", &type))
+			return missing(p, cp, "type",
+				       "the cell type as a string such as \"delay\"");
+		path_key(tp, cp, "type");
+		ret = get_string(p, type, tp,
+				 "the cell type as a string such as \"delay\"",
+				 &s);
+		if (ret)
+			return ret;
+		if (!*s)
+			return fail(p, tp,
+				    "the type is empty; expected the cell type as a string such as \"delay\"");
+	}
+	return 0;
+}
+
+/* Checks one direction object; *out gets its compact text, or NULL when
+ * it is empty (an unshaped direction). */
+static int parse_direction(struct parser *p, struct json_object *dir,
+			   const char *path, char **out)
+{
+	static const char *const keys[] = { "rate",  "delay", "jitter", "loss",
+					    "queue", "cells", NULL };
+	static const enum sl_unit units[] = { SL_UNIT_RATE, SL_UNIT_TIME,
+					      SL_UNIT_TIME, SL_UNIT_FRACTION,
+					      SL_UNIT_QUEUE };
+	char kp[PATH_MAX_LEN];
+	struct json_object *v;
+	int i, ret;
+
+	*out = NULL;
+	if (!json_object_is_type(dir, json_type_object))
+		return wrong_type(p, path, dir,
+				  "an object with any of " POLICY_KEYS);
+	ret = check_keys(p, dir, path, keys, POLICY_KEYS);
+	if (ret)
+		return ret;
+	for (i = 0; i < 5; i++) {
+		if (!json_object_object_get_ex(dir, keys[i], &v))
+			continue;
+		path_key(kp, path, keys[i]);
+		ret = check_unit(p, v, kp, units[i]);
+		if (ret)
+			return ret;
+	}
+	if (json_object_object_get_ex(dir, "cells", &v)) {
+		path_key(kp, path, "cells");
+		ret = check_cells(p, v, kp);
+		if (ret)
+			return ret;
+	}
+	if (!json_object_object_length(dir))
+		return 0;
+	*out = strdup(json_object_to_json_string_ext(dir,
+						      JSON_C_TO_STRING_PLAIN));
+	if (!*out)
+		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
+	return 0;
+}
+
+static int parse_policy(struct parser *p, struct sl_link *lk,
+			struct json_object *pol, const char *path)
+{
+	static const char *const dir_keys[] = { "up", "down", NULL };
+	static const char *const dir_names[2] = { "up", "down" };
+	char dp[PATH_MAX_LEN];
+	struct json_object *v;
+	int d, ret;
+
+	if (!json_object_is_type(pol, json_type_object))
+		return wrong_type(p, path, pol, POLICY_EXPECTED);
+	if (!json_object_object_get_ex(pol, "up", NULL) &&
+	    !json_object_object_get_ex(pol, "down", NULL)) {
+		/* shorthand: the same policy both ways */
+		ret = parse_direction(p, pol, path, &lk->policy[SL_DIR_UP]);
+		if (ret || !lk->policy[SL_DIR_UP])
+			return ret;
+		lk->policy[SL_DIR_DOWN] = strdup(lk->policy[SL_DIR_UP]);
+		if (!lk->policy[SL_DIR_DOWN])
+			return sl_err_set(p->err, ENOMEM, "%s: out of memory",
+					  p->src);
+		return 0;
+	}
+	ret = check_keys(p, pol, path, dir_keys,
+			 "up, down (a policy with \"up\" or \"down\" has nothing else)");
+	if (ret)
+		return ret;
+	for (d = 0; d < 2; d++) {
+		if (!json_object_object_get_ex(pol, dir_names[d], &v))
+			continue;
+		path_key(dp, path, dir_names[d]);
+		ret = parse_direction(p, v, dp, &lk->policy[d]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* --- nodes and links ----------------------------------------------------- */
+
+static int parse_node(struct parser *p, struct json_object *o, size_t i)
+{
+	static const char *const keys[] = { "name", "kind", "addresses", NULL };
+	char path[PATH_MAX_LEN], kp[PATH_MAX_LEN], q[SL_QUOTE_MAX];
+	enum sl_node_kind kind = SL_NODE_ROUTER;
+	struct json_object *v;
+	const char *name, *s;
+	int idx, ret;
+
+	snprintf(path, sizeof(path), "nodes[%zu]", i);
+	if (!json_object_is_type(o, json_type_object))
+		return wrong_type(p, path, o,
+				  "an object with a \"name\" such as {\"name\": \"h1\"}");
+	ret = check_keys(p, o, path, keys, "name, kind, addresses");
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(o, "name", &v))
+		return missing(p, path, "name", "the node name such as \"h1\"");
+	path_key(kp, path, "name");
+	ret = get_string(p, v, kp, "the node name as a string such as \"h1\"",
+			 &name);
+	if (!ret)
+		ret = check_name(p, kp, name, SL_NAME_MAX - 1);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(o, "kind", &v)) {
+		path_key(kp, path, "kind");
+		ret = get_string(p, v, kp, "\"host\" or \"router\"", &s);
+		if (ret)
+			return ret;
+		if (!strcmp(s, "host"))
+			kind = SL_NODE_HOST;
+		else if (strcmp(s, "router"))
+			return fail(p, kp,
+				    "%s is not a node kind; expected \"host\" or \"router\"",
+				    sl_quote(s, q, sizeof(q)));
+	}
+	idx = sl_topo_add_node(p->t, name, kind);
+	if (idx < 0)
+		return sl_err_set(p->err, -idx, "%s: %s: cannot add the node",
+				  p->src, path);
+	if (json_object_object_get_ex(o, "addresses", &v)) {
+		path_key(kp, path, "addresses");
+		return parse_node_addresses(p, &p->t->nodes[idx], v, kp);
+	}
+	return 0;
+}
+
+struct ep_spec {
+	int node;
+	struct sl_prefix addr4;
+	struct sl_prefix addr6;
+};
+
+static int lookup_node(struct parser *p, const char *path, const char *name,
+		       int *out)
+{
+	char q[SL_QUOTE_MAX];
+
+	*out = sl_name_index_find(&p->ix, p->t, name);
+	if (*out < 0)
+		return fail(p, path,
+			    "unknown node %s; expected the name of a node in \"nodes\"",
+			    sl_quote(name, q, sizeof(q)));
+	return 0;
+}
+
+#define EP_EXPECTED \
+	"a node name, or an object {\"node\": ..., \"address\": ..., \"address6\": ...}"
+#define ADDR4_EXPECTED \
+	"an IPv4 address with its prefix length such as 10.1.0.1/24"
+#define ADDR6_EXPECTED \
+	"an IPv6 address with its prefix length such as fd00:1::1/64"
+
+static int parse_endpoint(struct parser *p, struct json_object *o,
+			  const char *path, struct ep_spec *ep)
+{
+	static const char *const keys[] = { "node", "address", "address6",
+					    NULL };
+	char kp[PATH_MAX_LEN];
+	struct json_object *v;
+	const char *name;
+	int ret;
+
+	memset(ep, 0, sizeof(*ep));
+	if (json_object_is_type(o, json_type_string)) {
+		ret = get_string(p, o, path, EP_EXPECTED, &name);
+		return ret ? ret : lookup_node(p, path, name, &ep->node);
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return wrong_type(p, path, o, EP_EXPECTED);
+	ret = check_keys(p, o, path, keys, "node, address, address6");
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(o, "node", &v))
+		return missing(p, path, "node",
+			       "the name of a node in \"nodes\"");
+	path_key(kp, path, "node");
+	ret = get_string(p, v, kp, "the name of a node in \"nodes\"", &name);
+	if (!ret)
+		ret = lookup_node(p, kp, name, &ep->node);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(o, "address", &v)) {
+		path_key(kp, path, "address");
+		ret = parse_prefix(p, v, kp, AF_INET, false, ADDR4_EXPECTED,
+				   &ep->addr4);
+		if (ret)
+			return ret;
+	}
+	if (json_object_object_get_ex(o, "address6", &v)) {
+		path_key(kp, path, "address6");
+		ret = parse_prefix(p, v, kp, AF_INET6, false, ADDR6_EXPECTED,
+				   &ep->addr6);
+		if (!ret)
+			ret = need_ipv6(p, kp, "an IPv6 address");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_link(struct parser *p, struct json_object *o, size_t i)
+{
+	static const char *const keys[] = { "endpoints", "mtu", "mode",
+					    "policy", NULL };
+	char path[PATH_MAX_LEN], kp[PATH_MAX_LEN], q[SL_QUOTE_MAX];
+	enum sl_link_mode mode = SL_MODE_AUTO;
+	uint32_t mtu = SL_MTU_DEFAULT;
+	struct ep_spec ep[2];
+	struct json_object *v;
+	struct sl_link *lk;
+	const char *s;
+	int idx, ret, e;
+
+	snprintf(path, sizeof(path), "links[%zu]", i);
+	if (!json_object_is_type(o, json_type_object))
+		return wrong_type(p, path, o,
+				  "an object with \"endpoints\" such as {\"endpoints\": [\"h1\", \"r1\"]}");
+	ret = check_keys(p, o, path, keys, "endpoints, mtu, mode, policy");
+	if (ret)
+		return ret;
+	if (!json_object_object_get_ex(o, "endpoints", &v))
+		return missing(p, path, "endpoints",
+			       "an array of the 2 nodes the link joins, such as [\"h1\", \"r1\"]");
+	path_key(kp, path, "endpoints");
+	if (!json_object_is_type(v, json_type_array))
+		return wrong_type(p, kp, v,
+				  "an array of exactly 2 endpoints such as [\"h1\", \"r1\"]");
+	if (json_object_array_length(v) != 2)
+		return fail(p, kp,
+			    "%zu endpoints; expected an array of exactly 2 endpoints such as [\"h1\", \"r1\"]",
+			    json_object_array_length(v));
+	for (e = 0; e < 2; e++) {
+		char ep_path[PATH_MAX_LEN];
+
+		path_elem(ep_path, kp, (size_t)e);
+		ret = parse_endpoint(p, json_object_array_get_idx(v, e),
+				     ep_path, &ep[e]);
+		if (ret)
+			return ret;
+	}
+	/* sl_topo_add_link() must not see a self-link (the node would get
+	 * two interfaces for one link). */
+	if (ep[0].node == ep[1].node)
+		return sl_err_set(p->err, EINVAL, SL_MSG_SELF_LINK, p->src,
+				  (unsigned)i, p->t->nodes[ep[0].node].name);
+	if (json_object_object_get_ex(o, "mtu", &v)) {
+		int64_t m;
+
+		path_key(kp, path, "mtu");
+		if (!json_object_is_type(v, json_type_int))
+			return wrong_type(p, kp, v,
+					  "an integer from 68 to 65535");
+		m = json_object_get_int64(v);
+		if (m < SL_MTU_MIN || m > SL_MTU_MAX)
+			return fail(p, kp,
+				    "%s is out of range; expected an integer from %d to %d",
+				    json_object_to_json_string(v), SL_MTU_MIN,
+				    SL_MTU_MAX);
+		mtu = (uint32_t)m;
+	}
+	if (json_object_object_get_ex(o, "mode", &v)) {
+		path_key(kp, path, "mode");
+		ret = get_string(p, v, kp, "\"auto\", \"max\" or \"normal\"",
+				 &s);
+		if (ret)
+			return ret;
+		if (!strcmp(s, "max"))
+			mode = SL_MODE_MAX;
+		else if (!strcmp(s, "normal"))
+			mode = SL_MODE_NORMAL;
+		else if (strcmp(s, "auto"))
+			return fail(p, kp,
+				    "%s is not a mode; expected \"auto\", \"max\" or \"normal\"",
+				    sl_quote(s, q, sizeof(q)));
+	}
+	idx = sl_topo_add_link(p->t, (uint32_t)ep[0].node,
+			       (uint32_t)ep[1].node, mtu);
+	if (idx < 0)
+		return sl_err_set(p->err, -idx, "%s: %s: cannot add the link",
+				  p->src, path);
+	lk = &p->t->links[idx];
+	lk->mode = mode;
+	for (e = 0; e < 2; e++) {
+		lk->ep[e].addr4 = ep[e].addr4;
+		lk->ep[e].addr6 = ep[e].addr6;
+		lk->ep[e].user_addr4 = ep[e].addr4.family != 0;
+		lk->ep[e].user_addr6 = ep[e].addr6.family != 0;
+	}
+	if (json_object_object_get_ex(o, "policy", &v)) {
+		path_key(kp, path, "policy");
+		return parse_policy(p, lk, v, kp);
+	}
+	return 0;
+}
+
+/* --- top level ------------------------------------------------------------ */
+
+static int parse_pool(struct parser *p, struct json_object *top,
+		      const char *key, int family, struct sl_prefix *out)
+{
+	const char *expected = family == AF_INET ?
+				       "an IPv4 network such as 10.0.0.0/16" :
+				       "an IPv6 network such as fd5c:1::/64";
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(top, key, &v))
+		return 0;
+	return parse_prefix(p, v, key, family, false, expected, out);
+}
+
+static int parse_top(struct parser *p, struct json_object *top)
+{
+	static const char *const keys[] = { "name",  "ipv6",  "pool", "pool6",
+					    "nodes", "links", NULL };
+	char name_expected[128];
+	struct json_object *v, *nodes, *links;
+	const char *name;
+	size_t i, n;
+	int ret;
+
+	if (!json_object_is_type(top, json_type_object))
+		return wrong_type(p, "(top level)", top,
+				  "an object with \"name\" and \"nodes\"");
+	ret = check_keys(p, top, "", keys,
+			 "name, ipv6, pool, pool6, nodes, links");
+	if (ret)
+		return ret;
+	snprintf(name_expected, sizeof(name_expected),
+		 "the topology name, " SL_NAME_EXPECTED, SL_TOPO_NAME_MAX - 1);
+	if (!json_object_object_get_ex(top, "name", &v))
+		return missing(p, "", "name", name_expected);
+	ret = get_string(p, v, "name", name_expected, &name);
+	if (!ret)
+		ret = check_name(p, "name", name, SL_TOPO_NAME_MAX - 1);
+	if (ret)
+		return ret;
+	p->t = sl_topo_new(name);
+	if (!p->t)
+		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
+	p->t->source = strdup(p->src);
+	if (!p->t->source)
+		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
+
+	if (json_object_object_get_ex(top, "ipv6", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return wrong_type(p, "ipv6", v, "true or false");
+		p->t->ipv6 = json_object_get_boolean(v);
+	}
+	ret = parse_pool(p, top, "pool", AF_INET, &p->t->pool4);
+	if (!ret)
+		ret = parse_pool(p, top, "pool6", AF_INET6, &p->t->pool6);
+	if (ret)
+		return ret;
+
+	if (!json_object_object_get_ex(top, "nodes", &nodes))
+		return missing(p, "", "nodes",
+			       "an array of nodes such as [{\"name\": \"h1\"}]");
+	if (!json_object_is_type(nodes, json_type_array))
+		return wrong_type(p, "nodes", nodes,
+				  "an array of nodes such as [{\"name\": \"h1\"}]");
+	n = json_object_array_length(nodes);
+	if (!n)
+		return fail(p, "nodes",
+			    "the array is empty; expected at least one node");
+	if (n > SL_NODES_MAX)
+		return fail(p, "nodes", "%zu nodes; expected at most %d", n,
+			    SL_NODES_MAX);
+	for (i = 0; i < n; i++) {
+		ret = parse_node(p, json_object_array_get_idx(nodes, i), i);
+		if (ret)
+			return ret;
+	}
+	/* Duplicate names keep their first node here; sl_topo_validate()
+	 * reports them. */
+	if (sl_name_index_build(&p->ix, p->t, NULL, NULL))
+		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
+
+	if (!json_object_object_get_ex(top, "links", &links))
+		return 0;
+	if (!json_object_is_type(links, json_type_array))
+		return wrong_type(p, "links", links,
+				  "an array of links such as [{\"endpoints\": [\"h1\", \"r1\"]}]");
+	n = json_object_array_length(links);
+	for (i = 0; i < n; i++) {
+		ret = parse_link(p, json_object_array_get_idx(links, i), i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* 1-based line and column of byte off, counting columns in bytes. */
+static void line_col(const char *text, size_t off, unsigned *line,
+		     unsigned *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static struct json_object *tokenize(const char *text, size_t len,
+				    const char *src, struct sl_err *err)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error jerr;
+	unsigned line, col;
+	size_t off;
+
+	if (len > INT32_MAX) {
+		sl_err_set(err, EFBIG, "%s: the text is too large", src);
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		sl_err_set(err, ENOMEM, "%s: out of memory", src);
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	if (off > len)
+		off = len;
+	line_col(text, off, &line, &col);
+	if (jerr == json_tokener_continue)
+		sl_err_set(err, EINVAL,
+			   "%s:%u:%u: invalid JSON: unexpected end of the text; expected a complete JSON object",
+			   src, line, col);
+	else if (jerr != json_tokener_success)
+		sl_err_set(err, EINVAL,
+			   "%s:%u:%u: invalid JSON: %s; expected strict JSON (no comments, no trailing commas)",
+			   src, line, col, json_tokener_error_desc(jerr));
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int sl_topo_parse(const char *text, size_t len, const char *source,
+		  struct sl_topo **out, struct sl_err *err)
+{
+	struct parser p = { .src = source ? source : "<input>", .err = err };
+	struct json_object *top;
+	int ret;
+
+	*out = NULL;
+	top = tokenize(text, len, p.src, err);
+	if (!top)
+		return -EINVAL;
+	ret = parse_top(&p, top);
+	if (!ret)
+		ret = sl_topo_validate(p.t, err);
+	sl_name_index_free(&p.ix);
+	json_object_put(top);
+	if (ret) {
+		sl_topo_free(p.t);
+		return ret;
+	}
+	*out = p.t;
+	return 0;
+}
+
+int sl_topo_load(const char *path, struct sl_topo **out, struct sl_err *err)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0, n;
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	errno = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return sl_err_set(err, errno, "%s: cannot read: %s", path,
+				  strerror(errno));
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > LOAD_MAX + 1)
+				cap = LOAD_MAX + 1;
+			if (len == cap) {
+				ret = sl_err_set(err, EFBIG,
+						 "%s: cannot read: larger than %u MiB",
+						 path, LOAD_MAX >> 20);
+				goto out;
+			}
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				ret = sl_err_set(err, ENOMEM,
+						 "%s: cannot read: out of memory",
+						 path);
+				goto out;
+			}
+			buf = nbuf;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n)
+			continue;
+		if (ferror(f)) {
+			int e = errno ? errno : EIO;
+
+			ret = sl_err_set(err, e, "%s: cannot read: %s", path,
+					 strerror(e));
+			goto out;
+		}
+		break;
+	}
+	ret = sl_topo_parse(buf ? buf : "", len, path, out, err);
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+/* --- model to text ------------------------------------------------------- */
+
+static struct json_object *prefix_json(const struct sl_prefix *p)
+{
+	char a[64];
+
+	return json_object_new_string(sl_prefix_str(p, a, sizeof(a), true));
+}
+
+static struct json_object *endpoint_json(const struct sl_topo *t,
+					 const struct sl_endpoint *ep,
+					 bool resolved)
+{
+	bool a4 = ep->addr4.family && (resolved || ep->user_addr4);
+	bool a6 = ep->addr6.family && (resolved || ep->user_addr6);
+	const char *name = t->nodes[ep->node].name;
+	struct json_object *o;
+
+	if (!a4 && !a6)
+		return json_object_new_string(name);
+	o = json_object_new_object();
+	json_object_object_add(o, "node", json_object_new_string(name));
+	if (a4)
+		json_object_object_add(o, "address", prefix_json(&ep->addr4));
+	if (a6)
+		json_object_object_add(o, "address6", prefix_json(&ep->addr6));
+	return o;
+}
+
+static struct json_object *policy_json(const char *text)
+{
+	return text ? json_tokener_parse(text) : NULL;
+}
+
+static struct json_object *link_json(const struct sl_topo *t,
+				     const struct sl_link *lk, bool resolved)
+{
+	static const char *const modes[] = { "auto", "max", "normal" };
+	struct json_object *o = json_object_new_object(), *eps, *pol;
+	const char *up = lk->policy[SL_DIR_UP], *down = lk->policy[SL_DIR_DOWN];
+	int e;
+
+	eps = json_object_new_array();
+	for (e = 0; e < 2; e++)
+		json_object_array_add(eps,
+				      endpoint_json(t, &lk->ep[e], resolved));
+	json_object_object_add(o, "endpoints", eps);
+	if (lk->mtu != SL_MTU_DEFAULT)
+		json_object_object_add(o, "mtu",
+				       json_object_new_int((int)lk->mtu));
+	if (lk->mode != SL_MODE_AUTO && (unsigned)lk->mode < 3)
+		json_object_object_add(o, "mode",
+				       json_object_new_string(modes[lk->mode]));
+	if (up && down && !strcmp(up, down)) {
+		pol = policy_json(up);
+	} else if (up || down) {
+		pol = json_object_new_object();
+		if (up)
+			json_object_object_add(pol, "up", policy_json(up));
+		if (down)
+			json_object_object_add(pol, "down", policy_json(down));
+	} else {
+		pol = NULL;
+	}
+	if (pol)
+		json_object_object_add(o, "policy", pol);
+	return o;
+}
+
+static struct json_object *node_json(const struct sl_node *n, bool resolved)
+{
+	struct json_object *o = json_object_new_object(), *addrs;
+	bool a4 = n->lo4.family && (resolved || n->user_lo4);
+	bool a6 = n->lo6.family && (resolved || n->user_lo6);
+
+	json_object_object_add(o, "name", json_object_new_string(n->name));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(
+				       sl_node_kind_name(n->kind)));
+	if (a4 || a6) {
+		addrs = json_object_new_array();
+		if (a4)
+			json_object_array_add(addrs, prefix_json(&n->lo4));
+		if (a6)
+			json_object_array_add(addrs, prefix_json(&n->lo6));
+		json_object_object_add(o, "addresses", addrs);
+	}
+	return o;
+}
+
+struct strbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct strbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+	char *ns;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		ns = realloc(b->s, cap);
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
+}
+
+/* Appends o as one line; takes the reference. */
+static void sb_add_json(struct strbuf *b, struct json_object *o)
+{
+	if (!o) {
+		b->oom = true;
+		return;
+	}
+	sb_add(b, json_object_to_json_string_ext(
+			  o, JSON_C_TO_STRING_SPACED |
+				     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/*
+ * One node or link per line, the top-level keys each on their own line: a
+ * layout that diffs well and that a person can read even for a large
+ * generated topology.
+ */
+char *sl_topo_to_json(const struct sl_topo *t, bool resolved)
+{
+	struct strbuf b = { 0 };
+	uint32_t i;
+
+	sb_add(&b, "{\n  \"name\": ");
+	sb_add_json(&b, json_object_new_string(t->name));
+	sb_add(&b, t->ipv6 ? ",\n  \"ipv6\": true" : ",\n  \"ipv6\": false");
+	if (t->pool4.family) {
+		sb_add(&b, ",\n  \"pool\": ");
+		sb_add_json(&b, prefix_json(&t->pool4));
+	}
+	if (t->pool6.family) {
+		sb_add(&b, ",\n  \"pool6\": ");
+		sb_add_json(&b, prefix_json(&t->pool6));
+	}
+	sb_add(&b, ",\n  \"nodes\": [");
+	for (i = 0; i < t->n_nodes; i++) {
+		sb_add(&b, i ? ",\n    " : "\n    ");
+		sb_add_json(&b, node_json(&t->nodes[i], resolved));
+	}
+	sb_add(&b, "\n  ],\n  \"links\": [");
+	for (i = 0; i < t->n_links; i++) {
+		sb_add(&b, i ? ",\n    " : "\n    ");
+		sb_add_json(&b, link_json(t, &t->links[i], resolved));
+	}
+	sb_add(&b, t->n_links ? "\n  ]\n}\n" : "]\n}\n");
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
