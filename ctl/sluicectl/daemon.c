@@ -23,6 +23,7 @@
 #include "sluicectl.h"
 
 #define START_TIMEOUT_MS 5000
+#define RACE_GRACE_MS 500
 
 json_object *ctl_new_request(const char *cmd)
 {
@@ -68,7 +69,7 @@ static struct sl_api_client *start_daemon(struct ctl *ctl, const char *sock)
 	struct sl_api_client *c = NULL;
 	struct sl_err err = { { 0 } };
 	bool reaped = false;
-	int waited = 0, status, argc = 0, fd;
+	int waited = 0, limit = START_TIMEOUT_MS, status = 0, argc = 0, fd;
 	pid_t pid;
 
 	argv[argc++] = (char *)(bin ? bin : "sluiced");
@@ -106,8 +107,10 @@ static struct sl_api_client *start_daemon(struct ctl *ctl, const char *sock)
 			execv(bin, argv);
 		else
 			execvp("sluiced", argv);
-		fprintf(stderr, "sluicectl: cannot run %s: %s\n", argv[0],
-			strerror(errno));
+		/* "not found in PATH" is told by the parent, in full */
+		if (bin || errno != ENOENT)
+			fprintf(stderr, "sluicectl: cannot run %s: %s\n",
+				argv[0], strerror(errno));
 		_exit(127);
 	}
 
@@ -119,29 +122,41 @@ static struct sl_api_client *start_daemon(struct ctl *ctl, const char *sock)
 				ctl_err("no sluiced was running and none could be started: sluiced is neither next to sluicectl nor in PATH");
 				return NULL;
 			}
-			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-				if (WIFEXITED(status))
-					ctl_err("no sluiced was running and starting one failed (exit status %d); see %s/sluiced.log",
-						WEXITSTATUS(status), rundir);
-				else
-					ctl_err("no sluiced was running and starting one failed (killed by signal %d); see %s/sluiced.log",
-						WTERMSIG(status), rundir);
-				return NULL;
-			}
+			/*
+			 * A failed start may have lost the race to another
+			 * sluicectl's daemon (one daemon per run directory):
+			 * give that one a moment to listen before giving up.
+			 */
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				limit = waited + RACE_GRACE_MS;
 		}
 		/* a daemon whose parent lingers is fine once it listens */
 		c = sl_api_connect(sock, &err);
 		if (c)
 			break;
-		if (waited >= START_TIMEOUT_MS) {
-			ctl_err("started sluiced, but it did not accept connections on %s within %d s; see %s/sluiced.log",
-				sock, START_TIMEOUT_MS / 1000, rundir);
-			return NULL;
-		}
+		if (waited >= limit)
+			break;
 		sleep_ms(20);
 		waited += 20;
 	}
-	if (!ctl->quiet)
+	if (!c && reaped && WIFEXITED(status) && WEXITSTATUS(status)) {
+		ctl_err("no sluiced was running and starting one failed (exit status %d); see the messages above or %s/sluiced.log",
+			WEXITSTATUS(status), rundir);
+		return NULL;
+	}
+	if (!c && reaped && !WIFEXITED(status)) {
+		ctl_err("no sluiced was running and starting one failed (killed by signal %d); see %s/sluiced.log",
+			WTERMSIG(status), rundir);
+		return NULL;
+	}
+	if (!c) {
+		ctl_err("started sluiced, but it did not accept connections on %s within %d s; see %s/sluiced.log",
+			sock, START_TIMEOUT_MS / 1000, rundir);
+		return NULL;
+	}
+	/* when ours lost the race, the daemon that answers is not ours */
+	if (!ctl->quiet && !(reaped && (!WIFEXITED(status) ||
+					WEXITSTATUS(status))))
 		fprintf(stderr,
 			"sluicectl: no sluiced was running; started one in the background (log: %s/sluiced.log)\n",
 			rundir);
