@@ -418,7 +418,8 @@ static uint32_t link_label(struct ctx *c, uint32_t s, uint32_t li)
 		for (i = 0; i < 2; i++) {
 			bool host = c->t->nodes[ends[i]].kind == SL_NODE_HOST;
 
-			if (host == !pass && row_s[ends[i]] != DIST_NONE)
+			if (host == (pass == 1) &&
+			    row_s[ends[i]] != DIST_NONE)
 				cand[n_cand++] = ends[i];
 		}
 	}
@@ -650,6 +651,9 @@ static int ortc_down(struct ctx *c, uint32_t v, int depth, uint32_t chosen)
 		if ((ret = emit(c, depth, chosen)))
 			return ret;
 	}
+	/* A leaf's set is its own label: nothing below it to split. */
+	if (!tn->child[0] && !tn->child[1])
+		return 0;
 	for (b = 0; b < 2; b++) {
 		uint32_t ch = tn->child[b];
 
