@@ -34,6 +34,9 @@ BPFT_BIN := $(BPFT_SRC:tests/bpf/%.c=$(B)/tests/bpf/%)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(B)/tools/%)
 
+# Keep the BPF objects (make would delete them as intermediates).
+.SECONDARY: $(BPF_OBJ)
+
 .PHONY: all deps check check-unit check-net bench demo install uninstall clean help
 all: $(PROGS) $(TOOL_BIN)
 
