@@ -43,7 +43,10 @@ bool sl_name_check(const char *s, size_t max, char *problem, size_t len)
 
 		if (is_name_char(s[i]))
 			continue;
-		if (c > ' ' && c < 0x7f && c != '\'')
+		if (c == ' ')
+			snprintf(problem, len, "%s has a space at position %zu",
+				 sl_quote(s, q, sizeof(q)), i + 1);
+		else if (c > ' ' && c < 0x7f && c != '\'')
 			snprintf(problem, len,
 				 "%s has a bad character '%c' at position %zu",
 				 sl_quote(s, q, sizeof(q)), c, i + 1);
