@@ -55,11 +55,13 @@ static void value_pfx(int family, u128 v, uint8_t len, struct sl_prefix *p)
 	}
 }
 
-/* Number of addresses below a prefix of length len: 2^(bits - len). Only
- * called with bits - len < 128. */
+/* Number of addresses below a prefix of length len: 2^(bits - len), capped
+ * for ::/0, which holds one more than a u128 can count. */
 static u128 block_size(int family, unsigned len)
 {
-	return (u128)1 << (fam_bits(family) - (int)len);
+	int host = fam_bits(family) - (int)len;
+
+	return host >= 128 ? ~(u128)0 : (u128)1 << host;
 }
 
 static struct range pfx_range(const struct sl_prefix *p)
