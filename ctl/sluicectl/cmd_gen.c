@@ -11,7 +11,7 @@
 
 #include "sluicectl.h"
 
-static void print_generators(FILE *f)
+void cmd_gen_help(FILE *f)
 {
 	fprintf(f, "Generators:\n%s", sl_gen_usage);
 	if (sl_gen_usage[0] && sl_gen_usage[strlen(sl_gen_usage) - 1] != '\n')
@@ -39,8 +39,6 @@ int cmd_gen(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 			break;
 		case CTL_OPT_HELP:
 			ctl_print_help(cmd);
-			putchar('\n');
-			print_generators(stdout);
 			return CTL_EXIT_OK;
 		default:
 			return CTL_EXIT_USAGE;
@@ -50,7 +48,7 @@ int cmd_gen(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 		return ctl_usage_error(cmd, "--name '%s': %s", name, why);
 	if (optind >= argc) {
 		ctl_usage_error(cmd, "missing KIND: expected a generator name");
-		print_generators(stderr);
+		cmd_gen_help(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	ret = sl_topo_generate(argv[optind], argc - optind - 1,

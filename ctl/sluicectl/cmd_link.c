@@ -56,6 +56,20 @@ static const struct link_keyword *find_keyword(const char *name)
 	return NULL;
 }
 
+void cmd_link_help(FILE *f)
+{
+	char words[64];
+	size_t i;
+
+	fprintf(f, "Settings:\n");
+	for (i = 0; i < N_KEYWORDS; i++) {
+		snprintf(words, sizeof(words), "%s%s%s", link_keywords[i].name,
+			 link_keywords[i].nargs ? " " : "",
+			 link_keywords[i].args_help);
+		fprintf(f, "  %-16s %s\n", words, link_keywords[i].help);
+	}
+}
+
 static void keyword_list(char *buf, size_t len)
 {
 	size_t i, n = 0;

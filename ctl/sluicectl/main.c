@@ -34,7 +34,8 @@ static const struct ctl_cmd commands[] = {
 	  "Examples:\n"
 	  "  sluicectl up examples/demo.json\n"
 	  "  sluicectl up examples/demo.json --name demo2\n"
-	  "  sluicectl gen fat-tree 4 | sluicectl up -\n" },
+	  "  sluicectl gen fat-tree 4 | sluicectl up -\n",
+	  NULL },
 	{ "down", cmd_down, "down [NAME | --all]",
 	  "tear a topology down (idempotent)",
 	  "Removes the topology NAME (or the only one that is up when NAME is\n"
@@ -48,13 +49,15 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl down demo\n"
-	  "  sluicectl down --all\n" },
+	  "  sluicectl down --all\n",
+	  NULL },
 	{ "list", cmd_list, "list", "list the topologies that are up",
 	  "Prints one line per topology: NAME NODES LINKS STATE AGE.\n"
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl list\n"
-	  "  sluicectl --json list | jq -r '.topologies[].name'\n" },
+	  "  sluicectl --json list | jq -r '.topologies[].name'\n",
+	  NULL },
 	{ "nodes", cmd_nodes, "nodes [NAME]", "list the nodes of topologies",
 	  "Prints one line per node of topology NAME (default: every topology):\n"
 	  "TOPOLOGY NODE KIND ADDRESS INTERFACES. ADDRESS is the node's stable\n"
@@ -64,7 +67,8 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl nodes\n"
-	  "  sluicectl nodes demo\n" },
+	  "  sluicectl nodes demo\n",
+	  NULL },
 	{ "links", cmd_links, "links [NAME]", "list the links of topologies",
 	  "Prints one line per link of topology NAME (default: every topology):\n"
 	  "TOPOLOGY A B A-IF B-IF MTU STATE POLICY. A-IF and B-IF are the\n"
@@ -73,7 +77,8 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl links\n"
-	  "  sluicectl --json links demo\n" },
+	  "  sluicectl --json links demo\n",
+	  NULL },
 	{ "status", cmd_status, "status", "show whether sluiced runs, and how",
 	  "Prints sluiced's version, process id, uptime, socket, state\n"
 	  "directory and topologies. Exits with status 1 and prints\n"
@@ -81,7 +86,8 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl status\n"
-	  "  sluicectl status >/dev/null && echo running\n" },
+	  "  sluicectl status >/dev/null && echo running\n",
+	  NULL },
 	{ "exec", cmd_exec, "exec NODE [--] [COMMAND [ARGS...]]",
 	  "run a command inside a node",
 	  "Runs COMMAND (default: $SHELL, else /bin/sh) inside NODE: in the node's\n"
@@ -97,7 +103,8 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl exec h1\n"
 	  "  sluicectl exec h1 ip -br addr\n"
 	  "  sluicectl exec demo:h2 -- iperf3 -s -D\n"
-	  "  sluicectl exec h1 iperf3 -c h2 -t 5\n" },
+	  "  sluicectl exec h1 iperf3 -c h2 -t 5\n",
+	  NULL },
 	{ "ping", cmd_ping, "ping A B [-c COUNT] [-i INTERVAL] [-6]",
 	  "ping node B from node A",
 	  "Runs `ping -c COUNT -i INTERVAL ADDRESS` inside node A, where ADDRESS is\n"
@@ -112,12 +119,12 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl ping h1 h2\n"
-	  "  sluicectl ping -c 10 -i 0.01 demo:h1 h3\n" },
+	  "  sluicectl ping -c 10 -i 0.01 demo:h1 h3\n",
+	  NULL },
 	{ "link", cmd_link, "link set A B up|down [--name TOPO]",
 	  "change a link at run time",
-	  "Changes the link between nodes A and B. Settings:\n"
-	  "  up      bring the link up (both directions carry traffic again)\n"
-	  "  down    take the link down (both directions drop everything)\n"
+	  "Changes the link between nodes A and B at run time, with one or more\n"
+	  "of the settings listed below.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -n, --name TOPO   the topology (needed when several are up and A, B\n"
@@ -125,7 +132,8 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl link set h1 r1 down\n"
-	  "  sluicectl link set h1 r1 up --name demo\n" },
+	  "  sluicectl link set h1 r1 up --name demo\n",
+	  cmd_link_help },
 	{ "gen", cmd_gen, "gen KIND [ARGS...] [--name NAME]",
 	  "print a generated topology (no daemon needed)",
 	  "Generates a topology of the given KIND and prints it as a topology file\n"
@@ -137,13 +145,15 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl gen linear 4 > line.json\n"
-	  "  sluicectl gen fat-tree 4 --name ft | sluicectl up -\n" },
+	  "  sluicectl gen fat-tree 4 --name ft | sluicectl up -\n",
+	  cmd_gen_help },
 	{ "help", cmd_help, "help [COMMAND]", "show help for sluicectl or a command",
 	  "Prints the list of commands, or the help of COMMAND (the same as\n"
 	  "`sluicectl COMMAND --help`).\n"
 	  "\n"
 	  "Examples:\n"
-	  "  sluicectl help up\n" },
+	  "  sluicectl help up\n",
+	  NULL },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -79,8 +79,20 @@ int ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
 
 void ctl_print_help(const struct ctl_cmd *cmd)
 {
+	const char *ex = strstr(cmd->help, "Examples:\n");
+
 	ctl_print_usage(stdout, cmd);
-	printf("\n%s", cmd->help);
+	/* generated help goes in front of the examples, which end the text */
+	if (!cmd->help_extra) {
+		printf("\n%s", cmd->help);
+	} else if (ex) {
+		printf("\n%.*s", (int)(ex - cmd->help), cmd->help);
+		cmd->help_extra(stdout);
+		printf("\n%s", ex);
+	} else {
+		printf("\n%s\n", cmd->help);
+		cmd->help_extra(stdout);
+	}
 	printf("\nGlobal options (--json, -q, -v, --socket PATH) are accepted too; see\n"
 	       "'sluicectl --help' and sluicectl(8).\n");
 }

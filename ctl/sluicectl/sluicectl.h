@@ -43,6 +43,8 @@ struct ctl_cmd {
 	const char *synopsis; /* after "sluicectl ", may span lines */
 	const char *summary;  /* one line for the command list */
 	const char *help;     /* description, options, examples */
+	/* more help generated from data (gen's generators, link's settings) */
+	void (*help_extra)(FILE *f);
 };
 
 /* main.c */
@@ -70,6 +72,8 @@ int cmd_ping(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 int cmd_gen(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	     char **argv);
+void cmd_gen_help(FILE *f);
+void cmd_link_help(FILE *f);
 
 /* output.c: messages, usage errors, option parsing, tables, JSON. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
