@@ -116,21 +116,53 @@ static int parse_settings(const struct ctl_cmd *cmd, json_object *req,
 	return CTL_EXIT_OK;
 }
 
+/*
+ * "topo:node" -> topo and node. A topology named by a node must agree with
+ * the one already known (--name or the other node). Returns 0 or prints a
+ * usage error.
+ */
+static int split_node(const struct ctl_cmd *cmd, const char *arg,
+		      char *topo, size_t tlen, const char **node)
+{
+	const char *colon = strchr(arg, ':');
+
+	*node = arg;
+	if (!colon)
+		return 0;
+	*node = colon + 1;
+	if (!*topo) {
+		snprintf(topo, tlen, "%.*s", (int)(colon - arg), arg);
+		return 0;
+	}
+	if (strlen(topo) != (size_t)(colon - arg) ||
+	    strncmp(topo, arg, (size_t)(colon - arg)))
+		return ctl_usage_error(cmd,
+				       "'%s' is not in topology '%s': expected both nodes of a link in one topology",
+				       arg, topo);
+	return 0;
+}
+
 static int link_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-		    char **argv, const char *topo)
+		    char **argv, const char *name)
 {
 	json_object *req, *res = NULL;
+	const char *a, *b;
+	char topo[64];
 	int ret;
 
 	if (argc < 2)
 		return ctl_usage_error(cmd,
 				       "missing node names: expected 'link set A B SETTING...'");
+	snprintf(topo, sizeof(topo), "%s", name ? name : "");
+	if (split_node(cmd, argv[0], topo, sizeof(topo), &a) ||
+	    split_node(cmd, argv[1], topo, sizeof(topo), &b))
+		return CTL_EXIT_USAGE;
 	req = ctl_new_request("link_set");
-	if (topo)
+	if (*topo)
 		json_object_object_add(req, "name",
 				       json_object_new_string(topo));
-	json_object_object_add(req, "a", json_object_new_string(argv[0]));
-	json_object_object_add(req, "b", json_object_new_string(argv[1]));
+	json_object_object_add(req, "a", json_object_new_string(a));
+	json_object_object_add(req, "b", json_object_new_string(b));
 	ret = parse_settings(cmd, req, argc - 2, argv + 2);
 	if (ret) {
 		json_object_put(req);
