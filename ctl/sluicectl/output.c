@@ -15,10 +15,15 @@
 
 #include "sluicectl.h"
 
+/* The progress line on the terminal, if any: messages clear it first. */
+static struct ctl_progress *active_progress;
+
 void ctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (active_progress)
+		ctl_progress_end(active_progress);
 	fflush(stdout);
 	fputs("sluicectl: ", stderr);
 	va_start(ap, fmt);
@@ -31,6 +36,8 @@ void ctl_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (active_progress)
+		ctl_progress_end(active_progress);
 	fflush(stdout);
 	fputs("sluicectl: warning: ", stderr);
 	va_start(ap, fmt);
@@ -360,6 +367,8 @@ void ctl_progress_init(struct ctl_progress *p, const struct ctl *ctl)
 		return;
 	p->tty = isatty(STDERR_FILENO);
 	p->lines = !p->tty && ctl->verbose > 0;
+	if (p->tty)
+		active_progress = p;
 }
 
 void ctl_progress_cb(json_object *progress, void *arg)
@@ -394,6 +403,8 @@ void ctl_progress_cb(json_object *progress, void *arg)
 
 void ctl_progress_end(struct ctl_progress *p)
 {
+	if (active_progress == p)
+		active_progress = NULL;
 	if (p->shown) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
