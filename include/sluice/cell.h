@@ -273,6 +273,10 @@ void sl_tbucket_take(struct sl_tbucket *tb, uint32_t len, uint64_t at);
 /* Policer: takes len bytes at now if they conform; false otherwise. */
 bool sl_tbucket_conform(struct sl_tbucket *tb, uint32_t len, uint64_t now);
 uint64_t sl_tbucket_tokens_bytes(const struct sl_tbucket *tb);
+/* Reads "rate" and "burst" from cfg into *rate and *burst (left alone when
+ * absent); checks the burst against SL_TBUCKET_MAX_BURST. 0 or -EINVAL. */
+int sl_cfg_tbucket(struct json_object *cfg, uint64_t *rate, uint64_t *burst,
+		   struct sl_err *err);
 
 /* A queue limit in packets or bytes (lib/cells/pktq.c). */
 struct sl_qlimit {
