@@ -391,10 +391,11 @@ int sl_nl_route_add(struct sl_nl *nl, const struct sl_prefix *dst,
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
+	/* No next hop: a hole inside a prefix routed elsewhere. */
+	rtm->rtm_type = n_nh ? RTN_UNICAST : RTN_UNREACHABLE;
 	if (dst->len)
 		mnl_attr_put(nlh, RTA_DST, addr_len(dst), dst->addr);
-	if (prefsrc && prefsrc->family == dst->family)
+	if (n_nh && prefsrc && prefsrc->family == dst->family)
 		mnl_attr_put(nlh, RTA_PREFSRC, addr_len(prefsrc), prefsrc->addr);
 	if (n_nh == 1) {
 		if (nh[0].gw)

@@ -50,6 +50,7 @@ struct sl_nexthop {
 	const struct sl_prefix *gw; /* may be NULL for on-link */
 	int ifindex;
 };
+/* n_nh == 0 installs an unreachable route. */
 int sl_nl_route_add(struct sl_nl *nl, const struct sl_prefix *dst,
 		    const struct sl_nexthop *nh, unsigned n_nh,
 		    const struct sl_prefix *prefsrc, unsigned flags,
