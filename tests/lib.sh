@@ -39,31 +39,56 @@ t_run() { # name function
 t_done() { echo "1..$T_N"; [ "$T_FAILS" -eq 0 ]; }
 
 # Start a private sluiced for this script; stopped by t_daemon_stop.
+# The pid lives in a file, not a variable: tests run in subshells and may
+# kill and restart the daemon.
+t_daemon_pid() { cat "$SLUICE_RUNDIR/test-daemon.pid" 2>/dev/null; }
+
 t_daemon_start() {
 	mkdir -p "$SLUICE_RUNDIR"
+	# A socket left by a killed daemon must not pass for the new one.
+	rm -f "$SLUICE_SOCKET"
 	"$SLUICED" --foreground --rundir "$SLUICE_RUNDIR" --log-level info \
 		>>"$SLUICE_RUNDIR/sluiced.log" 2>&1 &
-	T_DAEMON_PID=$!
+	echo $! >"$SLUICE_RUNDIR/test-daemon.pid"
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ -S "$SLUICE_SOCKET" ] && return 0
 		sleep 0.05
 	done
 	echo "sluiced did not start"; cat "$SLUICE_RUNDIR/sluiced.log"; return 1
 }
 
+# Waits until process $1 is gone (it may not be our child).
+t_wait_gone() {
+	local i
+	for i in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 t_daemon_stop() {
-	[ -n "${T_DAEMON_PID:-}" ] || return 0
-	kill -TERM "$T_DAEMON_PID" 2>/dev/null
-	wait "$T_DAEMON_PID" 2>/dev/null
-	T_DAEMON_PID=""
+	local pid; pid=$(t_daemon_pid)
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	t_wait_gone "$pid"
+	rm -f "$SLUICE_RUNDIR/test-daemon.pid"
+}
+
+t_daemon_kill9() {
+	local pid; pid=$(t_daemon_pid)
+	[ -n "$pid" ] || return 1
+	kill -9 "$pid" 2>/dev/null
+	t_wait_gone "$pid"
+	rm -f "$SLUICE_RUNDIR/test-daemon.pid"
 }
 
 # Number of namespaces whose name contains $1.
 t_count_ns() { ip netns list 2>/dev/null | grep -c -- "$1"; }
 
 t_cleanup_all() {
-	"$SLUICECTL" down --all >/dev/null 2>&1
+	[ -S "$SLUICE_SOCKET" ] && "$SLUICECTL" down --all >/dev/null 2>&1
 	t_daemon_stop
 	rm -rf "$SLUICE_RUNDIR"
 }
