@@ -83,6 +83,10 @@ $(B)/libsluice-asan.a: $(LIB_ASAN)
 $(B)/sluiced $(B)/sluicectl: $$(patsubst %.c,$(B)/%.o,$$(wildcard ctl/$$(notdir $$@)/*.c)) $(B)/libsluice.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The daemon under ASan+UBSan+LSan, for the leak and robustness tests.
+$(B)/asan/sluiced: $(patsubst %.c,$(B)/asan/%.o,$(wildcard ctl/sluiced/*.c)) $(B)/libsluice-asan.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/tools/%: tools/%.c $(B)/libsluice.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -96,7 +100,7 @@ $(B)/tests/bpf/%: tests/bpf/%.c $(B)/libsluice.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ilib -o $@ $^ $(LDLIBS) -lcmocka
 
-check: all $(UNIT_BIN) $(BPFT_BIN)
+check: all $(UNIT_BIN) $(BPFT_BIN) $(B)/asan/sluiced
 	./tests/run.sh
 
 check-unit: $(UNIT_BIN)
