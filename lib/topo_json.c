@@ -745,6 +745,12 @@ static struct json_object *tokenize(const char *text, size_t len,
 		sl_err_set(err, EFBIG, "%s: the text is too large", src);
 		return NULL;
 	}
+	/* A UTF-8 byte order mark, as some editors write, is not an error;
+	 * columns on line 1 then count from after it. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	tok = json_tokener_new();
 	if (!tok) {
 		sl_err_set(err, ENOMEM, "%s: out of memory", src);

@@ -120,6 +120,11 @@ static void test_defaults_and_options(void **state)
 	assert_int_equal(t->links[1].ep[1].ifidx, 1);
 	sl_topo_free(t);
 
+	/* a byte order mark is skipped */
+	t = parse_ok("\xef\xbb\xbf{\"name\": \"bom\", \"nodes\": [{\"name\": \"n\"}]}");
+	assert_string_equal(t->name, "bom");
+	sl_topo_free(t);
+
 	/* no links at all is a valid (if lonely) topology */
 	t = parse_ok("{\"name\": \"one\", \"nodes\": [{\"name\": \"n\"}]}");
 	assert_int_equal(t->n_nodes, 1);
