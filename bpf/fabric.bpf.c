@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fabric.bpf.c - the kernel fabric: the tc ingress program on every fabric
- * port of a topology's fabric namespace.
+ * port of a topology's fabric namespace ("max mode", L3).
  *
  * An emulated link A <-> B is two veth pairs, A:eth0 <-> pA and pB <-> B:eth0,
  * with pA and pB in the fabric namespace. A packet that A sends enters pA;
@@ -9,6 +9,11 @@
  * ingress of pB's peer, B:eth0, with bpf_redirect_peer(): one netns switch,
  * no second trip through a backlog queue, and GSO packets stay whole (XDP on
  * a veth would turn the sender's TSO off).
+ *
+ * On the way it applies the link direction's policy (bpf/fabric.h has the
+ * order and the invariants): the flow table marks the packet with its class,
+ * a token-bucket policer shared by all CPUs drops the excess, and random
+ * loss drops a fraction.
  *
  * The port is found by skb->ingress_ifindex (skb_iif). At tc ingress it
  * equals skb->ifindex: __netif_receive_skb_core() sets skb_iif from skb->dev
@@ -18,13 +23,23 @@
  * interfaces.
  *
  * Counters are per-CPU and updated without atomics; user space sums them.
+ * Headers are read with bpf_skb_load_bytes(), which works whatever part of
+ * a GSO packet is linear and fails cleanly on a short packet.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 #include "fabric.h"
 
 #define TC_ACT_SHOT 2
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMP 1
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_ICMPV6 58
 
 /* Default sizes; lib/fabric.c sets them from the topology before load. */
 #define SL_FABRIC_DEFAULT_LINKS 32768
@@ -50,12 +65,214 @@ struct {
 	__type(value, struct sl_fabric_stats);
 } global SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_FABRIC_DEFAULT_LINKS);
+	__type(key, __u32);
+	__type(value, struct sl_fabric_policy_val);
+} policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_FABRIC_DEFAULT_LINKS);
+	__type(key, __u32);
+	__type(value, struct sl_fabric_bucket);
+} bucket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_fabric_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_fabric_flow_ctl);
+} flow_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_fabric_flow_hits);
+} flow_hits SEC(".maps");
+
+/* What the flow table looks at in a packet. */
+struct pkt_key {
+	__u32 src[4];
+	__u32 dst[4];
+	__u16 sport, dport;
+	__u8 family;
+	__u8 proto;     /* ICMPv6 folded into IPPROTO_ICMP */
+	__u8 has_ports;
+};
+
+/* 0 and *k filled when the packet is IPv4 or IPv6 with a whole IP header;
+ * -1 otherwise (ARP, short or malformed: such packets go unclassified). */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt_key *k)
+{
+	__u32 l4 = 0;
+	__u16 ports[2];
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0)
+			return -1;
+		if (ip.version != 4 || ip.ihl < 5)
+			return -1;
+		k->family = SL_FLOW_FAMILY_IPV4;
+		k->proto = ip.protocol;
+		k->src[0] = ip.saddr;
+		k->dst[0] = ip.daddr;
+		/* only the first fragment carries the L4 header */
+		if (!(ip.frag_off & bpf_htons(0x1fff)))
+			l4 = ETH_HLEN + ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) < 0)
+			return -1;
+		if (ip6.version != 6)
+			return -1;
+		k->family = SL_FLOW_FAMILY_IPV6;
+		k->proto = ip6.nexthdr;
+		__builtin_memcpy(k->src, &ip6.saddr, 16);
+		__builtin_memcpy(k->dst, &ip6.daddr, 16);
+		if (k->proto == IPPROTO_ICMPV6)
+			k->proto = IPPROTO_ICMP;
+		l4 = ETH_HLEN + sizeof(ip6);
+	} else {
+		return -1;
+	}
+	if (l4 && (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) &&
+	    bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) == 0) {
+		k->sport = bpf_ntohs(ports[0]);
+		k->dport = bpf_ntohs(ports[1]);
+		k->has_ports = 1;
+	}
+	return 0;
+}
+
+static __always_inline int addr_match(const __u32 *a, const __u32 *want,
+				      const __u32 *mask)
+{
+	return ((a[0] & mask[0]) == want[0]) & ((a[1] & mask[1]) == want[1]) &
+	       ((a[2] & mask[2]) == want[2]) & ((a[3] & mask[3]) == want[3]);
+}
+
+static __always_inline int rule_match(const struct sl_fabric_flow *r,
+				      const struct pkt_key *k)
+{
+	if (r->family && r->family != k->family)
+		return 0;
+	if (r->proto && r->proto != k->proto)
+		return 0;
+	if (!addr_match(k->src, r->src, r->src_mask) ||
+	    !addr_match(k->dst, r->dst, r->dst_mask))
+		return 0;
+	if (!k->has_ports)
+		return r->sport_lo == 0 && r->sport_hi == 0xffff &&
+		       r->dport_lo == 0 && r->dport_hi == 0xffff;
+	return k->sport >= r->sport_lo && k->sport <= r->sport_hi &&
+	       k->dport >= r->dport_lo && k->dport <= r->dport_hi;
+}
+
+/* The first matching rule of the active table, or NULL. */
+static __always_inline const struct sl_fabric_flow *
+classify(struct __sk_buff *skb)
+{
+	const struct sl_fabric_flow_ctl *ctl;
+	const struct sl_fabric_flow *r;
+	struct pkt_key k = {};
+	__u32 key = 0, base, n, i;
+
+	ctl = bpf_map_lookup_elem(&flow_ctl, &key);
+	if (!ctl)
+		return NULL;
+	base = (ctl->active & 1) * SL_FLOW_SLOTS;
+	n = ctl->n[ctl->active & 1];
+	/* An empty table costs nothing: no header is read. */
+	if (!n || parse(skb, &k) < 0)
+		return NULL;
+	for (i = 0; i < SL_FLOW_SLOTS; i++) {
+		if (i >= n)
+			break;
+		key = base + i;
+		r = bpf_map_lookup_elem(&flows, &key);
+		if (!r)
+			break;
+		if (rule_match(r, &k))
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * The policer. 1: the packet fits (tokens taken), 0: drop. Token
+ * arithmetic is in nanobits (bpf/fabric.h); the bucket is refilled from the
+ * clock before the packet is charged.
+ */
+static __always_inline int police(__u32 ld,
+				  const struct sl_fabric_policy_val *pol,
+				  __u32 len)
+{
+	struct sl_fabric_bucket *b;
+	__u64 rate = pol->rate_bps, fill_ns = pol->fill_ns, now, elapsed, add;
+	__u32 burst = pol->burst;
+	__s64 cap, cost, need;
+	int pass = 0;
+
+	b = bpf_map_lookup_elem(&bucket, &ld);
+	if (!b)
+		return 1;
+	/* Bounded operands: |tokens|, cap and cost stay below 2^63. */
+	if (burst > SL_POLICER_BURST_MAX)
+		burst = SL_POLICER_BURST_MAX;
+	if (len > SL_POLICER_BURST_MAX)
+		len = SL_POLICER_BURST_MAX;
+	cap = (__s64)burst * (__s64)SL_NBIT_PER_BYTE;
+	cost = (__s64)len * (__s64)SL_NBIT_PER_BYTE;
+	need = cost < cap ? cost : cap;
+	now = bpf_ktime_get_ns(); /* no helper calls under the lock */
+
+	bpf_spin_lock(&b->lock);
+	elapsed = now > b->last_ns ? now - b->last_ns : 0;
+	/* With elapsed < fill_ns, elapsed * rate < cap + rate: no wrap. The
+	 * room is compared unsigned: cap - tokens lies in [0, 2 cap]. */
+	add = elapsed * rate;
+	if (!b->last_ns || elapsed >= fill_ns || b->tokens >= cap ||
+	    add >= (__u64)cap - (__u64)b->tokens)
+		b->tokens = cap;
+	else
+		b->tokens += (__s64)add;
+	b->last_ns = now;
+	if (b->tokens >= need) {
+		b->tokens -= cost;
+		pass = 1;
+	}
+	bpf_spin_unlock(&b->lock);
+	return pass;
+}
+
+/* 1 with probability ppm / 1e6: a uniform 32-bit draw scaled to [0, 1e6). */
+static __always_inline int lose(__u32 ppm)
+{
+	return (((__u64)bpf_get_prandom_u32() * 1000000) >> 32) < ppm;
+}
+
 SEC("tc")
 int sl_fabric_ingress(struct __sk_buff *skb)
 {
+	const struct sl_fabric_policy_val *pol;
+	const struct sl_fabric_flow *r;
+	struct sl_fabric_flow_hits *h;
 	struct sl_fabric_stats *st;
 	struct sl_fabric_port *p;
-	__u32 key = skb->ingress_ifindex;
+	__u32 key = skb->ingress_ifindex, ld, id;
 
 	p = bpf_map_lookup_elem(&ports, &key);
 	if (!p) {
@@ -67,14 +284,41 @@ int sl_fabric_ingress(struct __sk_buff *skb)
 	}
 
 	/* A link outside the stats array (user space prevents it) still
-	 * forwards; it only goes uncounted. */
-	key = p->link * 2 + (p->dir & 1);
-	st = bpf_map_lookup_elem(&stats, &key);
+	 * forwards; it only goes uncounted and unpoliced. */
+	ld = p->link * 2 + (p->dir & 1);
+	st = bpf_map_lookup_elem(&stats, &ld);
 
 	if (!(p->flags & SL_PORT_UP)) {
 		if (st)
 			st->drop_down++;
 		return TC_ACT_SHOT;
+	}
+
+	r = classify(skb);
+	if (r) {
+		skb->mark = r->class;
+		id = r->id;
+		h = bpf_map_lookup_elem(&flow_hits, &id);
+		if (h) {
+			h->packets++;
+			h->bytes += skb->len;
+		}
+		if (r->mode == SL_FLOW_MODE_NORMAL && st)
+			st->normal++;
+	}
+
+	pol = bpf_map_lookup_elem(&policy, &ld);
+	if (pol) {
+		if (pol->rate_bps && !police(ld, pol, skb->len)) {
+			if (st)
+				st->drop_policer++;
+			return TC_ACT_SHOT;
+		}
+		if (pol->loss_ppm && lose(pol->loss_ppm)) {
+			if (st)
+				st->drop_loss++;
+			return TC_ACT_SHOT;
+		}
 	}
 	if (st) {
 		st->packets++;

@@ -1,18 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fabric.h - the data shared by the fabric tc program (bpf/fabric.bpf.c) and
- * user space (lib/fabric.c): map values and flags.
+ * user space (lib/fabric.c, lib/fabric_flow.c): map values and flags.
  *
  * Only fixed-width kernel types, so one definition serves both sides: the BPF
  * side gets __u32 & co. from vmlinux.h, user space from <linux/types.h>.
  * These structs are the pinned maps' ABI: changing a size makes
  * sl_fabric_open() refuse maps pinned by an older build (value_size check).
+ *
+ * Maps (all keyed by __u32; "ld" is link * 2 + dir):
+ *   ports      hash   port ifindex -> struct sl_fabric_port
+ *   stats      pcpu   ld -> struct sl_fabric_stats
+ *   global     pcpu   0 -> struct sl_fabric_stats (drop_noport only)
+ *   policy     array  ld -> struct sl_fabric_policy_val   (user space writes)
+ *   bucket     array  ld -> struct sl_fabric_bucket       (the program writes)
+ *   flows      array  2 * SL_FLOW_SLOTS -> struct sl_fabric_flow
+ *   flow_ctl   array  0 -> struct sl_fabric_flow_ctl
+ *   flow_hits  pcpu   rule id -> struct sl_fabric_flow_hits
+ *
+ * Order of the program for a packet entering a port:
+ *   no port entry -> drop (drop_noport); port not up -> drop (drop_down);
+ *   flow table -> skb->mark = class, hit counters, normal counted;
+ *   policer -> drop (drop_policer); random loss -> drop (drop_loss);
+ *   redirect (packets, bytes).
+ * So a packet lost on the "wire" has already paid the policer, as it would
+ * behind a real ingress policer.
  */
 #ifndef SLUICE_BPF_FABRIC_H
 #define SLUICE_BPF_FABRIC_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #endif
 
 /* struct sl_fabric_port.flags */
@@ -30,21 +49,142 @@ struct sl_fabric_port {
 	__u8 dir;           /* 0: ep[0] -> ep[1] (SL_DIR_UP), 1: reverse */
 	__u8 flags;         /* SL_PORT_* */
 	__u16 pad;          /* zero */
-	/* Zero. Room for max-mode settings (policer, loss) without changing
-	 * the value size of pinned maps. */
-	__u32 reserved[5];
+	__u32 reserved[5];  /* zero */
 };
 
 /*
  * Value of the per-CPU "stats" array (index link * 2 + dir) and of the
  * one-entry per-CPU "global" array (drop_noport lives only there: a packet
- * from an unknown port has no link to charge).
+ * from an unknown port has no link to charge). Every packet that enters a
+ * known port is counted exactly once in packets or in one drop_*.
  */
 struct sl_fabric_stats {
-	__u64 packets;     /* redirected */
-	__u64 bytes;       /* skb->len of redirected packets (L2, GSO whole) */
-	__u64 drop_down;   /* dropped: port not SL_PORT_UP */
-	__u64 drop_noport; /* dropped: ingress ifindex not in "ports" */
+	__u64 packets;      /* redirected */
+	__u64 bytes;        /* skb->len of redirected packets (L2, GSO whole) */
+	__u64 drop_down;    /* dropped: port not SL_PORT_UP */
+	__u64 drop_noport;  /* dropped: ingress ifindex not in "ports" */
+	__u64 drop_policer; /* dropped: the policer's bucket was short */
+	__u64 drop_loss;    /* dropped: random loss */
+	__u64 normal;       /* matched a SL_FLOW_MODE_NORMAL rule (any fate) */
+	__u64 reserved;     /* zero */
+};
+
+/*
+ * Value of the "policy" array (index link * 2 + dir): what one link
+ * direction does to the packets it carries. Written by user space only
+ * (sl_fabric_policy_set); the program only reads it. All zero: no policer,
+ * no loss, which is what a new fabric has.
+ *
+ * Invariants written by sl_fabric_policy_set:
+ *   rate_bps == 0  <=> no policer (burst and fill_ns are then 0);
+ *   rate_bps > 0   =>  0 < burst <= SL_POLICER_BURST_MAX and
+ *                      fill_ns == ceil(burst * SL_NBIT_PER_BYTE / rate_bps),
+ *                      the time an empty bucket takes to fill;
+ *   loss_ppm <= 1000000 (1000000 drops everything).
+ * The program reads the fields without a lock, so a packet racing an
+ * update may see half the old and half the new values; the arithmetic
+ * stays bounded for any values (it may only misjudge that one packet).
+ */
+struct sl_fabric_policy_val {
+	__u64 rate_bps; /* policer rate, bit/s; 0: no policer */
+	__u64 fill_ns;  /* derived from rate_bps and burst, see above */
+	__u32 burst;    /* bucket depth, bytes */
+	__u32 loss_ppm; /* random loss, parts per million */
+	__u64 reserved; /* zero */
+};
+
+/* The largest policer burst: keeps burst * SL_NBIT_PER_BYTE below 2^63. */
+#define SL_POLICER_BURST_MAX (1u << 30)
+/* Token unit: one nanobit (1e-9 bit). A byte is 8e9 of them, and a refill
+ * is elapsed_ns * rate_bps of them: no division on the packet path. */
+#define SL_NBIT_PER_BYTE 8000000000ull
+
+/*
+ * Value of the "bucket" array (index link * 2 + dir): the policer's state,
+ * shared by all CPUs under lock. Written by the program only (user space
+ * zeroes it when a link index is reused).
+ *
+ *   tokens  credit in nanobits. At most burst * 8e9 (a full bucket). It
+ *           goes negative only by a packet larger than the whole burst,
+ *           which passes when the bucket is full and leaves a debt that
+ *           the refill pays back, so the average rate holds; otherwise a
+ *           GSO packet (up to 64 KB) could never cross a small burst.
+ *   last_ns bpf_ktime_get_ns() of the last refill; 0: never, the first
+ *           packet finds the bucket full.
+ */
+struct sl_fabric_bucket {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__s64 tokens;
+	__u64 last_ns;
+};
+
+/* ---- flow table */
+
+/* Rules at most; the "flows" map holds two copies (double buffer). */
+#define SL_FLOW_SLOTS 64
+
+/* struct sl_fabric_flow.mode */
+#define SL_FLOW_MODE_MAX 0    /* stays in the kernel fabric */
+#define SL_FLOW_MODE_NORMAL 1 /* for the user-space dataplane; until it
+			       * exists, carried like max and counted */
+
+/* struct sl_fabric_flow.family */
+#define SL_FLOW_FAMILY_ANY 0
+#define SL_FLOW_FAMILY_IPV4 4
+#define SL_FLOW_FAMILY_IPV6 6
+
+/*
+ * One rule of the flow table, as the program matches it. A packet matches
+ * when every field matches:
+ *   family  0 any, 4 IPv4 only, 6 IPv6 only;
+ *   proto   0 any IP protocol, else the IP protocol number, where
+ *           IPPROTO_ICMP (1) also matches ICMPv6 (58) in IPv6 packets;
+ *   src/dst (address & mask) == the rule's address, in network byte order;
+ *           IPv4 uses word 0 only (words 1-3 and their masks are zero);
+ *   ports   sport_lo <= sport <= sport_hi, same for dport, host order.
+ *           A packet without ports (not TCP/UDP, an IPv4 fragment other
+ *           than the first, or an IPv6 packet with extension headers)
+ *           matches only a rule whose ranges are both 0-65535.
+ * Invariants (sl_flow_add): addr == addr & mask; lo <= hi; family is
+ * non-zero when a mask is; id < SL_FLOW_SLOTS and unique in the table.
+ */
+struct sl_fabric_flow {
+	__u32 src[4];
+	__u32 src_mask[4];
+	__u32 dst[4];
+	__u32 dst_mask[4];
+	__u16 sport_lo, sport_hi;
+	__u16 dport_lo, dport_hi;
+	__u8 family;
+	__u8 proto;
+	__u8 mode;   /* SL_FLOW_MODE_* */
+	__u8 pad;
+	__u32 prio;  /* lower first */
+	__u32 id;    /* index into flow_hits */
+	__u32 class; /* written to skb->mark */
+};
+
+/*
+ * The one entry of "flow_ctl". The table in use is half `active` of
+ * "flows": slots active * SL_FLOW_SLOTS + [0, n[active]), sorted by
+ * (prio, insertion order); the first rule that matches wins. User space
+ * writes a change into the other half and then flips `active` with one
+ * map update, so the program never sees a half-written table. (A packet
+ * still walking the old half when the next change rewrites it could see
+ * a mixed table; changes come from one writer, microseconds apart at
+ * least, while a walk takes nanoseconds.)
+ */
+struct sl_fabric_flow_ctl {
+	__u32 active; /* 0 or 1 */
+	__u32 n[2];   /* rules in each half, <= SL_FLOW_SLOTS */
+	__u32 gen;    /* bumped by every change, for readers */
+};
+
+/* Per-CPU "flow_hits", index rule id; zeroed when an id is handed out. */
+struct sl_fabric_flow_hits {
+	__u64 packets;
+	__u64 bytes;
 };
 
 #endif

@@ -3,10 +3,11 @@
  * fabric.c - loading, pinning, reopening and attaching the kernel fabric
  * (bpf/fabric.bpf.c), and reading and writing its maps.
  *
- * A struct sl_fabric is only four fds: after sl_fabric_create() pins the
- * program and maps, the skeleton is destroyed and the fds are duplicates, so
- * a created and a reopened fabric behave the same. The pins, not the fds,
- * own the kernel objects; sl_fabric_unpin() releases them.
+ * A struct sl_fabric is only fds (lib/fabric_int.h): after
+ * sl_fabric_create() pins the program and maps, the skeleton is destroyed
+ * and the fds are duplicates, so a created and a reopened fabric behave the
+ * same. The pins, not the fds, own the kernel objects; sl_fabric_unpin()
+ * releases them. The flow table's functions live in lib/fabric_flow.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,16 +24,7 @@
 #include <sluice/fabric.h>
 
 #include "fabric.skel.h"
-
-struct sl_fabric {
-	int prog_fd;
-	int ports_fd;
-	int stats_fd;
-	int global_fd;
-	uint32_t max_links;
-	int ncpus;
-	struct sl_fabric_stats *percpu; /* ncpus values: lookup buffer */
-};
+#include "fabric_int.h"
 
 /* ---- libbpf's log, captured while this thread loads the program.
  * libbpf_set_print() is process-wide: the capture is installed only around
@@ -126,14 +118,20 @@ static int captured_error(struct sl_err *err, int ret, const char *what)
 
 /* ---- pins */
 
-static const char *const pin_names[] = {
-	SL_FABRIC_PIN_PROG,
-	SL_FABRIC_PIN_PORTS,
-	SL_FABRIC_PIN_STATS,
-	SL_FABRIC_PIN_GLOBAL,
+/* Indexed by enum sl_fabric_obj. */
+static const char *const pin_names[SL_FO_N] = {
+	[SL_FO_PROG] = SL_FABRIC_PIN_PROG,
+	[SL_FO_PORTS] = SL_FABRIC_PIN_PORTS,
+	[SL_FO_STATS] = SL_FABRIC_PIN_STATS,
+	[SL_FO_GLOBAL] = SL_FABRIC_PIN_GLOBAL,
+	[SL_FO_POLICY] = SL_FABRIC_PIN_POLICY,
+	[SL_FO_BUCKET] = SL_FABRIC_PIN_BUCKET,
+	[SL_FO_FLOWS] = SL_FABRIC_PIN_FLOWS,
+	[SL_FO_FLOW_CTL] = SL_FABRIC_PIN_FLOW_CTL,
+	[SL_FO_FLOW_HITS] = SL_FABRIC_PIN_FLOW_HITS,
 };
 
-#define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
+#define N_PINS SL_FO_N
 
 static int pin_path(char *buf, const char *dir, const char *name,
 		    struct sl_err *err)
@@ -174,7 +172,7 @@ int sl_fabric_unpin(const char *pin_dir, struct sl_err *err)
 static struct sl_fabric *fabric_alloc(struct sl_err *err)
 {
 	struct sl_fabric *f;
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = libbpf_num_possible_cpus(), i;
 
 	if (ncpus <= 0) {
 		sl_err_set(err, ncpus ? ncpus : -EINVAL,
@@ -183,31 +181,37 @@ static struct sl_fabric *fabric_alloc(struct sl_err *err)
 		return NULL;
 	}
 	f = calloc(1, sizeof(*f));
-	if (f)
+	if (f) {
 		f->percpu = calloc((size_t)ncpus, sizeof(*f->percpu));
-	if (!f || !f->percpu) {
+		f->percpu_hits = calloc((size_t)ncpus,
+					sizeof(*f->percpu_hits));
+	}
+	if (!f || !f->percpu || !f->percpu_hits) {
+		if (f) {
+			free(f->percpu);
+			free(f->percpu_hits);
+		}
 		free(f);
 		sl_err_set(err, ENOMEM, "fabric: out of memory");
 		return NULL;
 	}
 	f->ncpus = ncpus;
-	f->prog_fd = f->ports_fd = f->stats_fd = f->global_fd = -1;
+	for (i = 0; i < SL_FO_N; i++)
+		f->fd[i] = -1;
 	return f;
 }
 
 void sl_fabric_free(struct sl_fabric *f)
 {
+	int i;
+
 	if (!f)
 		return;
-	if (f->prog_fd >= 0)
-		close(f->prog_fd);
-	if (f->ports_fd >= 0)
-		close(f->ports_fd);
-	if (f->stats_fd >= 0)
-		close(f->stats_fd);
-	if (f->global_fd >= 0)
-		close(f->global_fd);
+	for (i = 0; i < SL_FO_N; i++)
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
 	free(f->percpu);
+	free(f->percpu_hits);
 	free(f);
 }
 
@@ -274,6 +278,12 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.stats,
 					       2 * max_links);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.policy,
+					       2 * max_links);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.bucket,
+					       2 * max_links);
 	if (ret < 0) {
 		ret = captured_error(err, ret, "fabric: sizing maps");
 		capture_stop(old_print);
@@ -288,10 +298,15 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 	}
 	capture_stop(old_print);
 
-	fds[0] = bpf_program__fd(skel->progs.sl_fabric_ingress);
-	fds[1] = bpf_map__fd(skel->maps.ports);
-	fds[2] = bpf_map__fd(skel->maps.stats);
-	fds[3] = bpf_map__fd(skel->maps.global);
+	fds[SL_FO_PROG] = bpf_program__fd(skel->progs.sl_fabric_ingress);
+	fds[SL_FO_PORTS] = bpf_map__fd(skel->maps.ports);
+	fds[SL_FO_STATS] = bpf_map__fd(skel->maps.stats);
+	fds[SL_FO_GLOBAL] = bpf_map__fd(skel->maps.global);
+	fds[SL_FO_POLICY] = bpf_map__fd(skel->maps.policy);
+	fds[SL_FO_BUCKET] = bpf_map__fd(skel->maps.bucket);
+	fds[SL_FO_FLOWS] = bpf_map__fd(skel->maps.flows);
+	fds[SL_FO_FLOW_CTL] = bpf_map__fd(skel->maps.flow_ctl);
+	fds[SL_FO_FLOW_HITS] = bpf_map__fd(skel->maps.flow_hits);
 	for (pinned = 0; pinned < N_PINS; pinned++) {
 		ret = pin_path(path, pin_dir, pin_names[pinned], err);
 		if (ret < 0)
@@ -309,11 +324,9 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 		goto fail;
 	}
 	f->max_links = max_links;
-	if ((ret = dup_fd(fds[0], &f->prog_fd, err)) < 0 ||
-	    (ret = dup_fd(fds[1], &f->ports_fd, err)) < 0 ||
-	    (ret = dup_fd(fds[2], &f->stats_fd, err)) < 0 ||
-	    (ret = dup_fd(fds[3], &f->global_fd, err)) < 0)
-		goto fail;
+	for (i = 0; i < N_PINS; i++)
+		if ((ret = dup_fd(fds[i], &f->fd[i], err)) < 0)
+			goto fail;
 	fabric_bpf__destroy(skel);
 	return f;
 
@@ -329,6 +342,16 @@ fail:
 		rmdir(pin_dir);
 	errno = ret < 0 ? -ret : EINVAL;
 	return NULL;
+}
+
+static const char *entry_note(uint32_t max_entries)
+{
+	static __thread char buf[32];
+
+	if (!max_entries)
+		return "";
+	snprintf(buf, sizeof(buf), " entries %u", max_entries);
+	return buf;
 }
 
 /* Opens one pin and checks that it is a map of the layout this build uses. */
@@ -360,10 +383,10 @@ static int open_map(const char *pin_dir, const char *name, uint32_t type,
 	    (max_entries && info.max_entries != max_entries)) {
 		close(fd);
 		return sl_err_set(err, EPROTO,
-				  "fabric: %s: map type %u key %u value %u entries %u, this build expects type %u key 4 value %u (pinned by another sluice version? unpin it)",
+				  "fabric: %s: map type %u key %u value %u entries %u, this build expects type %u key 4 value %u%s (pinned by another sluice version? unpin it)",
 				  path, info.type, info.key_size,
 				  info.value_size, info.max_entries, type,
-				  value_size);
+				  value_size, entry_note(max_entries));
 	}
 	*fd_out = fd;
 	if (max_out)
@@ -371,13 +394,37 @@ static int open_map(const char *pin_dir, const char *name, uint32_t type,
 	return 0;
 }
 
+/* The layout this build expects of each pinned map: entries 0 is "sized
+ * by the fabric" (checked against the others below). */
+static const struct {
+	enum sl_fabric_obj obj;
+	uint32_t type, value_size, max_entries;
+} map_layout[] = {
+	{ SL_FO_PORTS, BPF_MAP_TYPE_HASH, sizeof(struct sl_fabric_port), 0 },
+	{ SL_FO_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(struct sl_fabric_stats), 0 },
+	{ SL_FO_GLOBAL, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(struct sl_fabric_stats), 1 },
+	{ SL_FO_POLICY, BPF_MAP_TYPE_ARRAY,
+	  sizeof(struct sl_fabric_policy_val), 0 },
+	{ SL_FO_BUCKET, BPF_MAP_TYPE_ARRAY, sizeof(struct sl_fabric_bucket),
+	  0 },
+	{ SL_FO_FLOWS, BPF_MAP_TYPE_ARRAY, sizeof(struct sl_fabric_flow),
+	  2 * SL_FLOW_SLOTS },
+	{ SL_FO_FLOW_CTL, BPF_MAP_TYPE_ARRAY,
+	  sizeof(struct sl_fabric_flow_ctl), 1 },
+	{ SL_FO_FLOW_HITS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(struct sl_fabric_flow_hits), SL_FLOW_SLOTS },
+};
+
 struct sl_fabric *sl_fabric_open(const char *pin_dir, struct sl_err *err)
 {
 	struct bpf_prog_info info;
 	uint32_t len = sizeof(info);
 	char path[PATH_MAX];
 	struct sl_fabric *f;
-	uint32_t nports = 0, nstats = 0;
+	uint32_t entries[SL_FO_N] = { 0 };
+	size_t i;
 	int ret;
 
 	f = fabric_alloc(err);
@@ -388,38 +435,41 @@ struct sl_fabric *sl_fabric_open(const char *pin_dir, struct sl_err *err)
 	ret = pin_path(path, pin_dir, SL_FABRIC_PIN_PROG, err);
 	if (ret < 0)
 		goto fail;
-	f->prog_fd = bpf_obj_get(path);
-	if (f->prog_fd < 0) {
+	f->fd[SL_FO_PROG] = bpf_obj_get(path);
+	if (f->fd[SL_FO_PROG] < 0) {
 		ret = sl_err_set(err, errno, "fabric: open %s: %s", path,
 				 strerror(errno));
 		goto fail;
 	}
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(f->prog_fd, &info, &len) < 0 ||
+	if (bpf_obj_get_info_by_fd(f->fd[SL_FO_PROG], &info, &len) < 0 ||
 	    info.type != BPF_PROG_TYPE_SCHED_CLS) {
 		ret = sl_err_set(err, EPROTO, "fabric: %s is not a tc program",
 				 path);
 		goto fail;
 	}
-	if ((ret = open_map(pin_dir, SL_FABRIC_PIN_PORTS, BPF_MAP_TYPE_HASH,
-			    sizeof(struct sl_fabric_port), 0, &f->ports_fd,
-			    &nports, err)) < 0 ||
-	    (ret = open_map(pin_dir, SL_FABRIC_PIN_STATS,
-			    BPF_MAP_TYPE_PERCPU_ARRAY,
-			    sizeof(struct sl_fabric_stats), 0, &f->stats_fd,
-			    &nstats, err)) < 0 ||
-	    (ret = open_map(pin_dir, SL_FABRIC_PIN_GLOBAL,
-			    BPF_MAP_TYPE_PERCPU_ARRAY,
-			    sizeof(struct sl_fabric_stats), 1, &f->global_fd,
-			    NULL, err)) < 0)
-		goto fail;
-	if (nstats < 2 || nstats % 2 || nports != nstats) {
+	for (i = 0; i < sizeof(map_layout) / sizeof(map_layout[0]); i++) {
+		enum sl_fabric_obj o = map_layout[i].obj;
+
+		ret = open_map(pin_dir, pin_names[o], map_layout[i].type,
+			       map_layout[i].value_size,
+			       map_layout[i].max_entries, &f->fd[o],
+			       &entries[o], err);
+		if (ret < 0)
+			goto fail;
+	}
+	if (entries[SL_FO_STATS] < 2 || entries[SL_FO_STATS] % 2 ||
+	    entries[SL_FO_PORTS] != entries[SL_FO_STATS] ||
+	    entries[SL_FO_POLICY] != entries[SL_FO_STATS] ||
+	    entries[SL_FO_BUCKET] != entries[SL_FO_STATS]) {
 		ret = sl_err_set(err, EPROTO,
-				 "fabric: %s: ports (%u entries) and stats (%u) do not match",
-				 pin_dir, nports, nstats);
+				 "fabric: %s: ports (%u entries), stats (%u), policy (%u) and bucket (%u) do not match",
+				 pin_dir, entries[SL_FO_PORTS],
+				 entries[SL_FO_STATS], entries[SL_FO_POLICY],
+				 entries[SL_FO_BUCKET]);
 		goto fail;
 	}
-	f->max_links = nstats / 2;
+	f->max_links = entries[SL_FO_STATS] / 2;
 	return f;
 fail:
 	sl_fabric_free(f);
@@ -434,7 +484,7 @@ uint32_t sl_fabric_max_links(const struct sl_fabric *f)
 
 int sl_fabric_prog_fd(const struct sl_fabric *f)
 {
-	return f->prog_fd;
+	return f->fd[SL_FO_PROG];
 }
 
 /* ---- tc attach */
@@ -449,7 +499,7 @@ int sl_fabric_attach(struct sl_fabric *f, int ifindex, struct sl_err *err)
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_FABRIC_TC_HANDLE,
-		    .priority = SL_FABRIC_TC_PRIO, .prog_fd = f->prog_fd,
+		    .priority = SL_FABRIC_TC_PRIO, .prog_fd = f->fd[SL_FO_PROG],
 		    .flags = BPF_TC_F_REPLACE);
 	libbpf_print_fn_t old_print;
 	char what[64];
@@ -531,7 +581,7 @@ int sl_fabric_port_set(struct sl_fabric *f, uint32_t ifindex,
 	if (p->pad)
 		return sl_err_set(err, EINVAL,
 				  "fabric: port %u: pad must be zero", ifindex);
-	if (bpf_map_update_elem(f->ports_fd, &ifindex, p, BPF_ANY) < 0)
+	if (bpf_map_update_elem(f->fd[SL_FO_PORTS], &ifindex, p, BPF_ANY) < 0)
 		return sl_err_set(err, errno, "fabric: port %u: update: %s",
 				  ifindex, strerror(errno));
 	return 0;
@@ -540,7 +590,7 @@ int sl_fabric_port_set(struct sl_fabric *f, uint32_t ifindex,
 int sl_fabric_port_get(struct sl_fabric *f, uint32_t ifindex,
 		       struct sl_fabric_port *out, struct sl_err *err)
 {
-	if (bpf_map_lookup_elem(f->ports_fd, &ifindex, out) < 0)
+	if (bpf_map_lookup_elem(f->fd[SL_FO_PORTS], &ifindex, out) < 0)
 		return sl_err_set(err, errno, "fabric: port %u: %s", ifindex,
 				  errno == ENOENT ? "no such port"
 						  : strerror(errno));
@@ -550,7 +600,7 @@ int sl_fabric_port_get(struct sl_fabric *f, uint32_t ifindex,
 int sl_fabric_port_del(struct sl_fabric *f, uint32_t ifindex,
 		       struct sl_err *err)
 {
-	if (bpf_map_delete_elem(f->ports_fd, &ifindex) < 0)
+	if (bpf_map_delete_elem(f->fd[SL_FO_PORTS], &ifindex) < 0)
 		return sl_err_set(err, errno, "fabric: port %u: delete: %s",
 				  ifindex,
 				  errno == ENOENT ? "no such port"
@@ -572,6 +622,9 @@ static int sum_percpu(struct sl_fabric *f, int fd, uint32_t key,
 		out->bytes += f->percpu[i].bytes;
 		out->drop_down += f->percpu[i].drop_down;
 		out->drop_noport += f->percpu[i].drop_noport;
+		out->drop_policer += f->percpu[i].drop_policer;
+		out->drop_loss += f->percpu[i].drop_loss;
+		out->normal += f->percpu[i].normal;
 	}
 	return 0;
 }
@@ -583,12 +636,13 @@ int sl_fabric_stats_get(struct sl_fabric *f, uint32_t link, uint32_t dir,
 		return sl_err_set(err, EINVAL,
 				  "fabric: stats: link %u dir %u out of range (max %u links)",
 				  link, dir, f->max_links);
-	return sum_percpu(f, f->stats_fd, link * 2 + dir, out, err);
+	return sum_percpu(f, f->fd[SL_FO_STATS], link * 2 + dir, out, err);
 }
 
 int sl_fabric_stats_reset(struct sl_fabric *f, uint32_t link,
 			  struct sl_err *err)
 {
+	struct sl_fabric_bucket b;
 	uint32_t key;
 
 	if (link >= f->max_links)
@@ -596,17 +650,101 @@ int sl_fabric_stats_reset(struct sl_fabric *f, uint32_t link,
 				  "fabric: stats: link %u out of range (max %u links)",
 				  link, f->max_links);
 	memset(f->percpu, 0, (size_t)f->ncpus * sizeof(*f->percpu));
-	for (key = link * 2; key <= link * 2 + 1; key++)
-		if (bpf_map_update_elem(f->stats_fd, &key, f->percpu,
+	memset(&b, 0, sizeof(b));
+	for (key = link * 2; key <= link * 2 + 1; key++) {
+		if (bpf_map_update_elem(f->fd[SL_FO_STATS], &key, f->percpu,
 					BPF_ANY) < 0)
 			return sl_err_set(err, errno,
 					  "fabric: stats %u: reset: %s", key,
 					  strerror(errno));
+		if (bpf_map_update_elem(f->fd[SL_FO_BUCKET], &key, &b,
+					BPF_F_LOCK) < 0)
+			return sl_err_set(err, errno,
+					  "fabric: bucket %u: reset: %s", key,
+					  strerror(errno));
+	}
 	return 0;
 }
 
 int sl_fabric_global_get(struct sl_fabric *f, struct sl_fabric_stats *out,
 			 struct sl_err *err)
 {
-	return sum_percpu(f, f->global_fd, 0, out, err);
+	return sum_percpu(f, f->fd[SL_FO_GLOBAL], 0, out, err);
+}
+
+/* ---- policy */
+
+static int policy_key(struct sl_fabric *f, uint32_t link, uint32_t dir,
+		      uint32_t *key, struct sl_err *err)
+{
+	if (link >= f->max_links || dir > 1)
+		return sl_err_set(err, EINVAL,
+				  "fabric: policy: link %u dir %u out of range (max %u links)",
+				  link, dir, f->max_links);
+	*key = link * 2 + dir;
+	return 0;
+}
+
+int sl_fabric_policy_set(struct sl_fabric *f, uint32_t link, uint32_t dir,
+			 const struct sl_fabric_policy *p, struct sl_err *err)
+{
+	struct sl_fabric_policy_val v;
+	uint32_t key;
+	int ret;
+
+	ret = policy_key(f, link, dir, &key, err);
+	if (ret < 0)
+		return ret;
+	if (p->policer_bps > SL_POLICER_RATE_MAX)
+		return sl_err_set(err, EINVAL,
+				  "fabric: policy of link %u dir %u: policer rate %llu bit/s above the limit %llu",
+				  link, dir,
+				  (unsigned long long)p->policer_bps,
+				  (unsigned long long)SL_POLICER_RATE_MAX);
+	if (p->policer_bps &&
+	    (p->burst == 0 || p->burst > SL_POLICER_BURST_MAX))
+		return sl_err_set(err, EINVAL,
+				  "fabric: policy of link %u dir %u: burst %u bytes; expected 1 to %u with a policer",
+				  link, dir, p->burst, SL_POLICER_BURST_MAX);
+	if (!p->policer_bps && p->burst)
+		return sl_err_set(err, EINVAL,
+				  "fabric: policy of link %u dir %u: burst %u without a policer rate",
+				  link, dir, p->burst);
+	if (p->loss_ppm > 1000000)
+		return sl_err_set(err, EINVAL,
+				  "fabric: policy of link %u dir %u: loss %u ppm above 1000000",
+				  link, dir, p->loss_ppm);
+	memset(&v, 0, sizeof(v));
+	v.rate_bps = p->policer_bps;
+	v.burst = p->burst;
+	v.loss_ppm = p->loss_ppm;
+	if (v.rate_bps)
+		v.fill_ns = ((uint64_t)v.burst * SL_NBIT_PER_BYTE +
+			     v.rate_bps - 1) / v.rate_bps;
+	if (bpf_map_update_elem(f->fd[SL_FO_POLICY], &key, &v, BPF_ANY) < 0)
+		return sl_err_set(err, errno,
+				  "fabric: policy of link %u dir %u: update: %s",
+				  link, dir, strerror(errno));
+	return 0;
+}
+
+int sl_fabric_policy_get(struct sl_fabric *f, uint32_t link, uint32_t dir,
+			 struct sl_fabric_policy *out, struct sl_err *err)
+{
+	struct sl_fabric_policy_val v;
+	uint32_t key;
+	int ret;
+
+	ret = policy_key(f, link, dir, &key, err);
+	if (ret < 0)
+		return ret;
+	if (bpf_map_lookup_elem(f->fd[SL_FO_POLICY], &key, &v) < 0)
+		return sl_err_set(err, errno,
+				  "fabric: policy of link %u dir %u: %s", link,
+				  dir, strerror(errno));
+	memset(out, 0, sizeof(*out));
+	out->policer_bps = v.rate_bps;
+	out->burst = v.burst;
+	out->loss_ppm = v.loss_ppm;
+	return 0;
 }

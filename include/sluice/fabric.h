@@ -9,7 +9,12 @@
  *   ports                hash: fabric port ifindex -> struct sl_fabric_port
  *   stats                per-CPU array: link * 2 + dir -> struct sl_fabric_stats
  *   global               per-CPU array, one entry: drop_noport
- * so the fabric outlives sluiced: the attached filters keep forwarding while
+ *   policy               array: link * 2 + dir -> struct sl_fabric_policy_val
+ *   bucket               array: link * 2 + dir -> struct sl_fabric_bucket
+ *   flows                array: the flow table, two halves (double buffer)
+ *   flow_ctl             array, one entry: which half is live, rule counts
+ *   flow_hits            per-CPU array: rule id -> struct sl_fabric_flow_hits
+ * (bpf/fabric.h documents every value and its invariants), so the fabric outlives sluiced: the attached filters keep forwarding while
  * the daemon restarts, and sl_fabric_open() picks the maps up again.
  *
  * Namespaces: ifindexes in the ports map and in sl_fabric_attach() are those
@@ -43,6 +48,11 @@
 #define SL_FABRIC_PIN_PORTS "ports"
 #define SL_FABRIC_PIN_STATS "stats"
 #define SL_FABRIC_PIN_GLOBAL "global"
+#define SL_FABRIC_PIN_POLICY "policy"
+#define SL_FABRIC_PIN_BUCKET "bucket"
+#define SL_FABRIC_PIN_FLOWS "flows"
+#define SL_FABRIC_PIN_FLOW_CTL "flow_ctl"
+#define SL_FABRIC_PIN_FLOW_HITS "flow_hits"
 
 /* The tc filter every fabric port carries (ingress of its clsact qdisc). */
 #define SL_FABRIC_TC_HANDLE 1
@@ -89,10 +99,37 @@ int sl_fabric_port_get(struct sl_fabric *f, uint32_t ifindex,
 int sl_fabric_port_del(struct sl_fabric *f, uint32_t ifindex,
 		       struct sl_err *err);
 
+/*
+ * The in-kernel policy of one link direction (max mode). All zero: none.
+ * The policer passes policer_bps on average with bursts up to burst bytes
+ * and drops the excess; loss drops loss_ppm packets per million at random,
+ * after the policer.
+ */
+struct sl_fabric_policy {
+	uint64_t policer_bps; /* 0: no policer; at most SL_POLICER_RATE_MAX */
+	uint32_t burst;       /* bytes, 1..SL_POLICER_BURST_MAX with a policer,
+			       * else 0 */
+	uint32_t loss_ppm;    /* 0..1000000 */
+};
+
+#define SL_POLICER_RATE_MAX (1ull << 62)
+
+/*
+ * Writes the policy of a link direction; packets see it at once. The
+ * policer's bucket keeps its fill across changes (cut to a smaller burst),
+ * so a rate change neither loses nor gives away credit. -EINVAL (naming the
+ * field) for values outside the ranges above.
+ */
+int sl_fabric_policy_set(struct sl_fabric *f, uint32_t link, uint32_t dir,
+			 const struct sl_fabric_policy *p, struct sl_err *err);
+int sl_fabric_policy_get(struct sl_fabric *f, uint32_t link, uint32_t dir,
+			 struct sl_fabric_policy *out, struct sl_err *err);
+
 /* Counters of one link direction, summed over CPUs (drop_noport is 0). */
 int sl_fabric_stats_get(struct sl_fabric *f, uint32_t link, uint32_t dir,
 			struct sl_fabric_stats *out, struct sl_err *err);
-/* Zeroes both directions of a link (before a link index is reused). */
+/* Zeroes the counters and the policer buckets of both directions of a
+ * link (before a link index is reused; the policy itself is kept). */
 int sl_fabric_stats_reset(struct sl_fabric *f, uint32_t link,
 			  struct sl_err *err);
 /* Fabric-wide counters, summed over CPUs: drop_noport. */

@@ -358,6 +358,11 @@ static void test_create_unpin_clean(void **state)
 	assert_true(exists(pin_dir, SL_FABRIC_PIN_PORTS));
 	assert_true(exists(pin_dir, SL_FABRIC_PIN_STATS));
 	assert_true(exists(pin_dir, SL_FABRIC_PIN_GLOBAL));
+	assert_true(exists(pin_dir, SL_FABRIC_PIN_POLICY));
+	assert_true(exists(pin_dir, SL_FABRIC_PIN_BUCKET));
+	assert_true(exists(pin_dir, SL_FABRIC_PIN_FLOWS));
+	assert_true(exists(pin_dir, SL_FABRIC_PIN_FLOW_CTL));
+	assert_true(exists(pin_dir, SL_FABRIC_PIN_FLOW_HITS));
 	id = prog_id(sl_fabric_prog_fd(f));
 	drop_fabric(f);
 	assert_true(prog_gone(id));
@@ -444,8 +449,8 @@ static void test_open_wrong_layout(void **state)
 	assert_null(sl_fabric_open(pin_dir, &err));
 	assert_int_equal(errno, EPROTO);
 	snprintf(buf, sizeof(buf),
-		 "fabric: %s: map type 6 key 4 value 24 entries 16, this build expects type 6 key 4 value 32 (pinned by another sluice version? unpin it)",
-		 path);
+		 "fabric: %s: map type 6 key 4 value 24 entries 16, this build expects type 6 key 4 value %zu (pinned by another sluice version? unpin it)",
+		 path, sizeof(struct sl_fabric_stats));
 	assert_string_equal(err.msg, buf);
 	assert_int_equal(sl_fabric_unpin(pin_dir, &err), 0);
 	assert_false(exists(pin_dir, NULL));
