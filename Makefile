@@ -121,7 +121,7 @@ install: all
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sluiced.service > $(DESTDIR)$(UNITDIR)/sluiced.service
 	test -e $(DESTDIR)$(CONFDIR)/sluiced.conf || install -m 0644 systemd/sluiced.conf $(DESTDIR)$(CONFDIR)/sluiced.conf
-	-systemctl daemon-reload 2>/dev/null
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS))) \
