@@ -9,7 +9,16 @@ CTL=$B/sluicectl
 TOPO=${1:-examples/demo.json}
 name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$TOPO" 2>/dev/null || echo demo)
 
-cleanup() { "$CTL" down "$name" >/dev/null 2>&1; }
+# A daemon this demo had to start is stopped again at the end.
+started_daemon=0
+"$CTL" status >/dev/null 2>&1 || started_daemon=1
+cleanup() {
+	"$CTL" down "$name" >/dev/null 2>&1
+	if [ $started_daemon -eq 1 ]; then
+		rundir=${SLUICE_RUNDIR:-/run/sluice}
+		[ -f "$rundir/sluiced.pid" ] && kill "$(cat "$rundir/sluiced.pid")" 2>/dev/null
+	fi
+}
 trap cleanup EXIT
 
 echo "== sluice demo: $TOPO"
