@@ -83,6 +83,8 @@ int sl_topo_add_link(struct sl_topo *t, uint32_t a, uint32_t b, uint32_t mtu)
 
 	if (a >= t->n_nodes || b >= t->n_nodes)
 		return -ENOENT;
+	if (a == b) /* a self-link is never valid (and would append twice) */
+		return -EINVAL;
 	if (grow((void **)&t->links, &t->cap_links, t->n_links + 1,
 		 sizeof(*t->links)))
 		return -ENOMEM;

@@ -116,7 +116,8 @@ void sl_topo_free(struct sl_topo *t);
 int sl_topo_add_node(struct sl_topo *t, const char *name,
 		     enum sl_node_kind kind);
 /* Appends a link a <-> b (node indices); fills ep[].node and ep[].ifidx and
- * the nodes' link lists. Returns the link index or a negative errno. */
+ * the nodes' link lists. Returns the link index or a negative errno
+ * (-EINVAL for a == b). */
 int sl_topo_add_link(struct sl_topo *t, uint32_t a, uint32_t b, uint32_t mtu);
 /* Index of the node called name, or -1. */
 int sl_topo_find_node(const struct sl_topo *t, const char *name);
