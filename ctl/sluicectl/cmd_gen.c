@@ -13,9 +13,17 @@
 
 void cmd_gen_help(FILE *f)
 {
-	fprintf(f, "Generators:\n%s", sl_gen_usage);
-	if (sl_gen_usage[0] && sl_gen_usage[strlen(sl_gen_usage) - 1] != '\n')
-		fputc('\n', f);
+	const char *s = sl_gen_usage, *nl;
+
+	fprintf(f, "Generators:\n");
+	for (; *s; s = nl + 1) {
+		nl = strchr(s, '\n');
+		if (!nl)
+			nl = s + strlen(s) - 1;
+		fprintf(f, "  %.*s\n", (int)(nl - s + (*nl != '\n')), s);
+		if (!nl[1])
+			break;
+	}
 }
 
 int cmd_gen(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)

@@ -213,7 +213,7 @@ static void print_main_help(void)
 	       "Example:\n"
 	       "  sluicectl gen linear 3 --name demo > demo.json\n"
 	       "  sluicectl up demo.json\n"
-	       "  sluicectl ping n1 n3\n"
+	       "  sluicectl ping h1 h2\n"
 	       "  sluicectl down demo\n"
 	       "\n"
 	       "See sluicectl(8) and docs/cli.md.\n",
