@@ -396,31 +396,6 @@ static json_object *node_json(const struct sl_net *n, uint32_t i)
 	return o;
 }
 
-static void cmd_nodes(struct daemon *d, struct reply *r, json_object *req)
-{
-	json_object *arr, *res;
-	const char *name;
-	size_t i;
-	uint32_t k;
-
-	if (get_str(r, req, "name", false, &name))
-		return;
-	if (name && !daemon_find_net(d, name)) {
-		reply_err(r, "notfound", "no topology \"%s\" is up", name);
-		return;
-	}
-	arr = json_object_new_array();
-	for (i = 0; i < d->n_nets; i++) {
-		if (name && strcmp(name, d->nets[i]->topo->name))
-			continue;
-		for (k = 0; k < d->nets[i]->topo->n_nodes; k++)
-			json_object_array_add(arr, node_json(d->nets[i], k));
-	}
-	res = json_object_new_object();
-	json_object_object_add(res, "nodes", arr);
-	reply_ok(r, res);
-}
-
 static json_object *link_json(const struct sl_net *n, uint32_t l)
 {
 	const struct sl_topo *t = n->topo;
@@ -457,12 +432,19 @@ static json_object *link_json(const struct sl_net *n, uint32_t l)
 	return o;
 }
 
-static void cmd_links(struct daemon *d, struct reply *r, json_object *req)
+/*
+ * nodes and links share their shape: an optional topology name, then one
+ * array of per-item objects over the selected topologies.
+ */
+typedef json_object *item_fn(const struct sl_net *n, uint32_t i);
+
+static void list_items(struct daemon *d, struct reply *r, json_object *req,
+		       const char *key, item_fn *fn, bool nodes)
 {
 	json_object *arr, *res;
 	const char *name;
 	size_t i;
-	uint32_t l;
+	uint32_t k, cnt;
 
 	if (get_str(r, req, "name", false, &name))
 		return;
@@ -472,13 +454,16 @@ static void cmd_links(struct daemon *d, struct reply *r, json_object *req)
 	}
 	arr = json_object_new_array();
 	for (i = 0; i < d->n_nets; i++) {
-		if (name && strcmp(name, d->nets[i]->topo->name))
+		const struct sl_topo *t = d->nets[i]->topo;
+
+		if (name && strcmp(name, t->name))
 			continue;
-		for (l = 0; l < d->nets[i]->topo->n_links; l++)
-			json_object_array_add(arr, link_json(d->nets[i], l));
+		cnt = nodes ? t->n_nodes : t->n_links;
+		for (k = 0; k < cnt; k++)
+			json_object_array_add(arr, fn(d->nets[i], k));
 	}
 	res = json_object_new_object();
-	json_object_object_add(res, "links", arr);
+	json_object_object_add(res, key, arr);
 	reply_ok(r, res);
 }
 
@@ -626,9 +611,9 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 	else if (!strcmp(cmd, "list"))
 		cmd_list(d, r);
 	else if (!strcmp(cmd, "nodes"))
-		cmd_nodes(d, r, req);
+		list_items(d, r, req, "nodes", node_json, true);
 	else if (!strcmp(cmd, "links"))
-		cmd_links(d, r, req);
+		list_items(d, r, req, "links", link_json, false);
 	else if (!strcmp(cmd, "link_set"))
 		cmd_link_set(d, r, req);
 	else if (!strcmp(cmd, "resolve"))
