@@ -629,7 +629,7 @@ int sl_channel_control(struct sl_channel *ch, const char *cell,
 		pump(ch, now);
 	ret = sl_cell_control(c, cfg, now, err);
 	if (ret)
-		sl_err_prefix(err, "%s", cell);
+		sl_err_prefix(err, "cell \"%s\"", cell);
 	if (now < ch->cells_next)
 		ch->cells_next = now;
 	set_next(ch);

@@ -36,7 +36,7 @@ struct harness {
 	struct sl_cell_env env;
 };
 
-static void h_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
+static __attribute__((unused)) void h_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
 {
 	struct harness *h = ctx;
 
@@ -48,7 +48,7 @@ static void h_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
 	h->by_reason[why]++;
 }
 
-static struct harness *h_new(unsigned n)
+static __attribute__((unused)) struct harness *h_new(unsigned n)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 
@@ -65,7 +65,7 @@ static struct harness *h_new(unsigned n)
 	return h;
 }
 
-static void h_free(struct harness *h)
+static __attribute__((unused)) void h_free(struct harness *h)
 {
 	free(h->pkts);
 	free(h->dropped);
@@ -73,7 +73,7 @@ static void h_free(struct harness *h)
 	free(h);
 }
 
-static struct sl_pkt *h_pkt(struct harness *h, uint32_t len)
+static __attribute__((unused)) struct sl_pkt *h_pkt(struct harness *h, uint32_t len)
 {
 	struct sl_pkt *p;
 
@@ -85,7 +85,7 @@ static struct sl_pkt *h_pkt(struct harness *h, uint32_t len)
 	return p;
 }
 
-static struct json_object *h_json(const char *text)
+static __attribute__((unused)) struct json_object *h_json(const char *text)
 {
 	struct json_object *o = json_tokener_parse(text);
 
@@ -94,7 +94,7 @@ static struct json_object *h_json(const char *text)
 }
 
 /* A cell from JSON text that must be valid, dropping into h. */
-static struct sl_cell *h_cell(struct harness *h, const char *text,
+static __attribute__((unused)) struct sl_cell *h_cell(struct harness *h, const char *text,
 			      uint64_t seed)
 {
 	struct json_object *cfg = h_json(text);
@@ -112,7 +112,7 @@ static struct sl_cell *h_cell(struct harness *h, const char *text,
 }
 
 /* The message of a cell configuration that must fail with EINVAL. */
-static const char *h_cell_err(const char *text)
+static __attribute__((unused)) const char *h_cell_err(const char *text)
 {
 	static struct sl_err err;
 	struct json_object *cfg = h_json(text);
@@ -125,7 +125,7 @@ static const char *h_cell_err(const char *text)
 	return err.msg;
 }
 
-static int h_control(struct sl_cell *c, const char *text, uint64_t now,
+static __attribute__((unused)) int h_control(struct sl_cell *c, const char *text, uint64_t now,
 		     struct sl_err *err)
 {
 	struct json_object *cfg = h_json(text);
@@ -136,7 +136,7 @@ static int h_control(struct sl_cell *c, const char *text, uint64_t now,
 }
 
 /* Everything c releases at now, in order; returns how many. */
-static unsigned h_collect(struct sl_cell *c, uint64_t now,
+static __attribute__((unused)) unsigned h_collect(struct sl_cell *c, uint64_t now,
 			  struct sl_pkt **out, unsigned max)
 {
 	struct sl_pkt *p;
