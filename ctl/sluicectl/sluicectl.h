@@ -17,9 +17,7 @@
 #include <sluice/api_client.h>
 #include <sluice/err.h>
 
-#ifndef SLUICE_VERSION
-#define SLUICE_VERSION "0.1.0"
-#endif
+#include <sluice/version.h>
 
 /* Exit statuses (the man page's EXIT STATUS). */
 enum {

@@ -266,13 +266,17 @@ static void cmd_up(struct daemon *d, struct reply *r, json_object *req)
 	reply_ok(r, res);
 }
 
-static int down_one(struct daemon *d, const char *name, json_object *removed,
-		    struct sl_err *err)
+static int down_one(struct daemon *d, const char *name_in,
+		    json_object *removed, struct sl_err *err)
 {
-	struct sl_net *n = daemon_find_net(d, name);
+	char name[SL_TOPO_NAME_MAX];
+	struct sl_net *n;
 	unsigned cnt = 0;
 	int ret;
 
+	/* name_in may point into the net freed below. */
+	snprintf(name, sizeof(name), "%s", name_in);
+	n = daemon_find_net(d, name);
 	if (n) {
 		/* Close the pinned-map fds first; then undo the journal. */
 		daemon_remove_net(d, n);
@@ -484,15 +488,21 @@ static void cmd_link_set(struct daemon *d, struct reply *r, json_object *req)
 			  state);
 		return;
 	}
-	n = pick_net(d, r, name);
-	if (!n)
-		return;
-	ia = sl_topo_find_node(n->topo, a);
-	ib = sl_topo_find_node(n->topo, b);
-	if (ia < 0 || ib < 0) {
-		reply_err(r, "notfound", "no node \"%s\" in topology \"%s\"",
-			  ia < 0 ? a : b, n->topo->name);
-		return;
+	{
+		struct sl_net *nb;
+		uint32_t ua, ub;
+
+		/* "node" or "topo:node", both in the same topology. */
+		if (find_node(d, r, name, a, &n, &ua) ||
+		    find_node(d, r, name, b, &nb, &ub))
+			return;
+		if (n != nb) {
+			reply_err(r, "invalid", "%s and %s are in different topologies; "
+				  "expected two nodes of one topology", a, b);
+			return;
+		}
+		ia = (int)ua;
+		ib = (int)ub;
 	}
 	l = sl_topo_find_link(n->topo, (uint32_t)ia, (uint32_t)ib);
 	if (l < 0) {

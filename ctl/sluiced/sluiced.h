@@ -12,7 +12,7 @@
 
 #include <sluice/net.h>
 
-#define SLUICE_VERSION "0.1.0"
+#include <sluice/version.h>
 
 struct daemon {
 	char rundir[256];
