@@ -248,7 +248,8 @@ int sl_cfg_check_keys(struct json_object *cfg, const char *const *keys,
  * Token bucket in "nanobits" (1e-9 bit): a rate of R bit/s adds exactly R
  * per nanosecond and a byte costs 8e9, so integer arithmetic gives exact
  * departure times with no drift. Shared by the shaper and the policer.
- * Invariant: tokens <= max(cap, cost of the largest packet waited for).
+ * Invariant: tokens <= max(cap, cost of the largest packet waited for),
+ * plus less than one nanosecond's worth (see sl_tbucket_take).
  */
 struct sl_tbucket {
 	uint64_t rate;	 /* bit/s */

@@ -80,10 +80,22 @@ uint64_t sl_tbucket_ready_at(const struct sl_tbucket *tb, uint32_t len)
 	return tb->t + (deficit - 1) / tb->rate + 1;
 }
 
+/*
+ * A packet that leaves at the first nanosecond it conforms really
+ * conformed somewhere inside the nanosecond before: what accrued since
+ * then (less than one nanosecond's worth) is kept even where a full bucket
+ * would spill it, so that waits rounded up to the nanosecond never add up
+ * to a drift, even when the burst is exactly one packet.
+ */
 void sl_tbucket_take(struct sl_tbucket *tb, uint32_t len, uint64_t at)
 {
 	uint64_t cost = cost_of(len);
 
+	if (tb->tokens < cost && at == sl_tbucket_ready_at(tb, len)) {
+		tb->tokens += (at - tb->t) * tb->rate - cost;
+		tb->t = at;
+		return;
+	}
 	advance(tb, at, cost > tb->cap ? cost : tb->cap);
 	tb->tokens = tb->tokens >= cost ? tb->tokens - cost : 0;
 }

@@ -105,10 +105,10 @@ static void reference(const uint64_t *arr, const uint32_t *len, unsigned n,
 		if (have < cost) {
 			unsigned __int128 wait = (cost - have + rate - 1) / rate;
 
+			/* it conformed within the last nanosecond: what
+			 * accrued since is not spilled */
 			d += (uint64_t)wait;
 			have += wait * rate;
-			if (have > depth)
-				have = depth;
 		}
 		tokens = have - cost;
 		t = d;
