@@ -31,7 +31,7 @@
 #include <sluice/net.h>
 #include <sluice/netlink.h>
 #include <sluice/route.h>
-#include <sluice/shaper.h>
+#include <sluice/kpolicy.h>
 
 #define PROGRESS_STEP 64
 
@@ -147,6 +147,7 @@ struct upctx {
 	int *node_fd;
 	struct sl_nl *fnl;
 	struct sl_route_table *rt4, *rt6;
+	struct sl_kpolicy *kp; /* [2 * link + dir] */
 	sl_progress_fn *progress;
 	void *arg;
 	uint64_t n_routes;
@@ -345,33 +346,56 @@ static int node_routes(struct upctx *c, struct sl_nl *nl, uint32_t i,
 }
 
 /* The sending side of a direction carries its shaper. */
-static int shaper_of(const struct sl_topo *t, uint32_t l, int dir,
-		     struct sl_shaper *sh, struct sl_err *err)
+/*
+ * What the kernel path does for one direction of link l. A link in max mode
+ * (or auto, the default) must need nothing more; normal mode needs the
+ * user-space dataplane, which bring-up does not run yet.
+ */
+static int kpolicy_of(const struct sl_topo *t, uint32_t l, int dir,
+		      struct sl_kpolicy *kp, struct sl_err *err)
 {
 	const struct sl_link *lk = &t->links[l];
-	int ret = sl_shaper_from_policy(lk->policy[dir], lk->mtu, sh, err);
+	const char *src = t->source ? t->source : t->name;
+	int ret;
 
+	if (lk->mode == SL_MODE_NORMAL)
+		return sl_err_set(err, EOPNOTSUPP,
+				  "%s: links[%u].mode: \"normal\" needs the user-space "
+				  "dataplane, which this build does not run yet; "
+				  "expected \"max\" or \"auto\"", src, l);
+	ret = sl_kpolicy_from_policy(lk->policy[dir], lk->mtu, kp, err);
 	if (ret)
-		sl_err_prefix(err, "%s: links[%u] (%s-%s), direction %s",
-			      t->source ? t->source : t->name, l,
+		sl_err_prefix(err, "%s: links[%u] (%s-%s) direction %s%s", src, l,
 			      t->nodes[lk->ep[0].node].name,
 			      t->nodes[lk->ep[1].node].name,
-			      dir ? "down" : "up");
+			      dir ? "down" : "up",
+			      lk->mode == SL_MODE_MAX ? " (mode max)" : "");
 	return ret;
 }
 
-static int apply_shaper(struct sl_nl *nl, const struct sl_topo *t, uint32_t l,
-			int dir, int ifindex, struct sl_err *err)
+/* The sending side of a direction carries its shaper. */
+static int apply_shaper(struct sl_nl *nl, const struct sl_kpolicy *kp,
+			int ifindex, struct sl_err *err)
 {
-	struct sl_shaper sh;
-	int ret;
+	const struct sl_shaper *sh = &kp->shaper;
 
-	ret = shaper_of(t, l, dir, &sh, err);
-	if (ret)
-		return ret;
-	if (!sh.rate_bps)
+	if (!sh->rate_bps)
 		return 0;
-	return sl_nl_qdisc_tbf(nl, ifindex, sh.rate_bps, sh.burst, sh.limit, err);
+	return sl_nl_qdisc_tbf(nl, ifindex, sh->rate_bps, sh->burst, sh->limit,
+			       err);
+}
+
+static int up_policies(struct upctx *c, struct sl_err *err)
+{
+	uint32_t l;
+	int d, ret;
+
+	for (l = 0; l < c->t->n_links; l++)
+		for (d = 0; d < 2; d++)
+			if ((ret = sl_kpolicy_apply(c->fabric, l, (uint32_t)d,
+						    &c->kp[2 * l + d], err)))
+				return ret;
+	return 0;
 }
 
 static int up_addresses(struct upctx *c, struct sl_err *err)
@@ -405,10 +429,9 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 				ret = sl_nl_addr_add(nl, sl_node_ifindex(k),
 						     &ep->addr6, 0, err);
 			if (!ret)
-				ret = apply_shaper(nl, t, nd->links[k],
-						   ep == &lk->ep[0] ? SL_DIR_UP :
-								      SL_DIR_DOWN,
-						   sl_node_ifindex(k), err);
+				ret = apply_shaper(nl, &c->kp[2 * nd->links[k] +
+					(ep == &lk->ep[0] ? SL_DIR_UP : SL_DIR_DOWN)],
+					sl_node_ifindex(k), err);
 		}
 		if (!ret && c->rt4)
 			ret = node_routes(c, nl, i, &c->rt4[i], AF_INET, err);
@@ -428,15 +451,17 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 static int plan(struct upctx *c, struct sl_err *err)
 {
 	struct sl_prefix *avoid = NULL;
-	struct sl_shaper sh;
 	size_t n_avoid = 0;
 	uint32_t l;
 	int ret, d;
 
 	/* Policies are checked before anything is created. */
+	c->kp = calloc(2 * (size_t)c->t->n_links + 1, sizeof(*c->kp));
+	if (!c->kp)
+		return sl_err_set(err, ENOMEM, "out of memory");
 	for (l = 0; l < c->t->n_links; l++)
 		for (d = 0; d < 2; d++)
-			if ((ret = shaper_of(c->t, l, d, &sh, err)))
+			if ((ret = kpolicy_of(c->t, l, d, &c->kp[2 * l + d], err)))
 				return ret;
 	ret = sl_nl_host_prefixes(&avoid, &n_avoid, err);
 	if (ret)
@@ -496,6 +521,7 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	ret = ret ?: up_fabric(&c, rundir, err);
 	ret = ret ?: up_nodes(&c, err);
 	ret = ret ?: up_links(&c, err);
+	ret = ret ?: up_policies(&c, err);
 	ret = ret ?: up_ports(&c, err);
 	ret = ret ?: up_addresses(&c, err);
 	if (ret)
@@ -562,6 +588,7 @@ out:
 			if (c.node_fd[i] >= 0)
 				close(c.node_fd[i]);
 	free(c.node_fd);
+	free(c.kp);
 	if (c.rt4)
 		sl_route_tables_free(c.rt4, t->n_nodes);
 	if (c.rt6)
@@ -736,6 +763,85 @@ int sl_net_link_set(struct sl_net *n, uint32_t link, bool up,
 		return ret;
 	lk->down = !up;
 	return save_link_state(n, err);
+}
+
+/* Opens an rtnetlink socket inside a node of a live topology. */
+static struct sl_nl *node_nl(const struct sl_net *n, uint32_t node,
+			     struct sl_err *err)
+{
+	struct sl_nl *nl;
+	char ns[128];
+	int fd;
+
+	sl_netns_node(n->topo->name, n->topo->nodes[node].name, ns, sizeof(ns));
+	fd = sl_netns_open(ns, err);
+	if (fd < 0)
+		return NULL;
+	nl = sl_nl_open(fd, err);
+	close(fd);
+	return nl;
+}
+
+int sl_net_link_policy(struct sl_net *n, uint32_t link, int dir,
+		       const char *policy, struct sl_err *err)
+{
+	struct sl_kpolicy kp, old;
+	const struct sl_endpoint *ep;
+	struct sl_link *lk;
+	struct sl_nl *nl;
+	char *saved, *copy = NULL, path[300], *text;
+	int ret;
+
+	if (link >= n->topo->n_links || (dir != 0 && dir != 1))
+		return sl_err_set(err, EINVAL, "no link %u direction %d", link, dir);
+	lk = &n->topo->links[link];
+	if (policy && !strcmp(policy, "{}"))
+		policy = NULL;
+	if (policy && !(copy = strdup(policy)))
+		return sl_err_set(err, ENOMEM, "out of memory");
+	/* Plan with the new text in place; restore it if it does not fit. */
+	saved = lk->policy[dir];
+	ret = kpolicy_of(n->topo, link, dir, &old, err);
+	lk->policy[dir] = copy;
+	ret = ret ?: kpolicy_of(n->topo, link, dir, &kp, err);
+	if (ret) {
+		lk->policy[dir] = saved;
+		free(copy);
+		return ret;
+	}
+	ret = sl_kpolicy_apply(n->fabric, link, (uint32_t)dir, &kp, err);
+	ep = &lk->ep[dir];
+	if (!ret && (kp.shaper.rate_bps || old.shaper.rate_bps)) {
+		nl = node_nl(n, ep->node, err);
+		if (!nl) {
+			ret = -EIO;
+		} else {
+			int ifi = sl_node_ifindex(ep->ifidx);
+
+			/* tbf_change keeps the queued packets. */
+			ret = kp.shaper.rate_bps ?
+				sl_nl_qdisc_tbf(nl, ifi, kp.shaper.rate_bps,
+						kp.shaper.burst, kp.shaper.limit, err) :
+				sl_nl_qdisc_del_root(nl, ifi, err);
+			ret = ret ?: sl_nl_flush(nl, err);
+			sl_nl_free(nl);
+		}
+	}
+	if (ret) {
+		/* The fabric part may be new already: put the old one back. */
+		sl_kpolicy_apply(n->fabric, link, (uint32_t)dir, &old, NULL);
+		lk->policy[dir] = saved;
+		free(copy);
+		return ret;
+	}
+	free(saved);
+	/* Keep the saved model current, for re-adoption after a restart. */
+	text = sl_topo_to_json(n->topo, true);
+	snprintf(path, sizeof(path), "%s/topology.json", n->dir);
+	ret = text ? write_file(path, text, err) :
+		     sl_err_set(err, ENOMEM, "out of memory");
+	free(text);
+	return ret;
 }
 
 int sl_net_list_dirs(const char *rundir, char ***names, size_t *n)

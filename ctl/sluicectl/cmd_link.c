@@ -37,11 +37,57 @@ static int set_state(json_object *req, const struct link_keyword *kw,
 	return 0;
 }
 
+/* A policy key: goes into the "set" object of a link_policy request;
+ * "none" removes the key. Values are checked by the daemon. */
+static int set_policy_key(json_object *req, const struct link_keyword *kw,
+			  char **args, char *why, size_t len)
+{
+	json_object *set;
+
+	if (!json_object_object_get_ex(req, "set", &set)) {
+		set = json_object_new_object();
+		json_object_object_add(req, "set", set);
+	}
+	json_object_object_add(set, kw->name, strcmp(args[0], "none") ?
+				json_object_new_string(args[0]) : NULL);
+	return 0;
+}
+
+static int set_dir(json_object *req, const struct link_keyword *kw,
+		   char **args, char *why, size_t len)
+{
+	if (strcmp(args[0], "up") && strcmp(args[0], "down") &&
+	    strcmp(args[0], "both")) {
+		snprintf(why, len, "dir '%s': expected up (A to B), down (B to A) or both",
+			 args[0]);
+		return -1;
+	}
+	json_object_object_add(req, "dir", json_object_new_string(args[0]));
+	return 0;
+}
+
 static const struct link_keyword link_keywords[] = {
 	{ "up", 0, "", "bring the link up (both directions carry traffic)",
 	  set_state },
 	{ "down", 0, "",
 	  "take the link down (both directions drop everything)", set_state },
+	{ "dir", 1, "up|down|both",
+	  "which direction the policy settings change: up is A to B (default both)",
+	  set_dir },
+	{ "rate", 1, "RATE", "shape to RATE, e.g. 50mbit ('none' removes it)",
+	  set_policy_key },
+	{ "queue", 1, "SIZE", "the shaper's queue, e.g. 100pkt or 64kb",
+	  set_policy_key },
+	{ "policer", 1, "RATE", "drop what exceeds RATE (in the kernel fabric)",
+	  set_policy_key },
+	{ "burst", 1, "SIZE", "the policer's burst, e.g. 64kb or 10pkt",
+	  set_policy_key },
+	{ "loss", 1, "PERCENT", "drop packets at random, e.g. 1% or 0.5%",
+	  set_policy_key },
+	{ "delay", 1, "TIME", "add TIME one-way delay, e.g. 20ms (needs normal mode)",
+	  set_policy_key },
+	{ "jitter", 1, "TIME", "delay variation, e.g. 2ms (needs normal mode)",
+	  set_policy_key },
 };
 
 #define N_KEYWORDS (sizeof(link_keywords) / sizeof(link_keywords[0]))
@@ -142,6 +188,47 @@ static int split_node(const struct ctl_cmd *cmd, const char *arg,
 	return 0;
 }
 
+/*
+ * The words fill one request; the daemon takes the state (link_set) and
+ * the policy keys (link_policy) as two commands: the policy first, so a
+ * link brought up comes up with its new policy.
+ */
+static int send_settings(struct ctl *ctl, json_object *req, json_object **res)
+{
+	json_object *set, *state, *dir, *p;
+	int ret = 0;
+
+	if (json_object_object_get_ex(req, "dir", &dir) &&
+	    !json_object_object_get_ex(req, "set", NULL)) {
+		json_object_put(req);
+		fprintf(stderr, "sluicectl: link set: 'dir' without a policy setting; "
+			"expected e.g. 'dir up rate 10mbit'\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (json_object_object_get_ex(req, "set", &set)) {
+		p = ctl_new_request("link_policy");
+		json_object_object_foreach(req, key, val) {
+			if (strcmp(key, "cmd") && strcmp(key, "state") &&
+			    strcmp(key, "v"))
+				json_object_object_add(p, key, json_object_get(val));
+		}
+		ret = ctl_request(ctl, p, res);
+		if (ret) {
+			json_object_put(req);
+			return ret;
+		}
+	}
+	if (json_object_object_get_ex(req, "state", &state)) {
+		json_object_object_del(req, "set");
+		json_object_object_del(req, "dir");
+		json_object_put(*res);
+		*res = NULL;
+		return ctl_request(ctl, req, res);
+	}
+	json_object_put(req);
+	return ret;
+}
+
 static int link_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		    char **argv, const char *name)
 {
@@ -168,7 +255,7 @@ static int link_set(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		json_object_put(req);
 		return ret;
 	}
-	ret = ctl_request(ctl, req, &res);
+	ret = send_settings(ctl, req, &res);
 	if (!ret && ctl->json)
 		ctl_print_json(res);
 	json_object_put(res);

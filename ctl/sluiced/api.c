@@ -471,12 +471,44 @@ static void list_items(struct daemon *d, struct reply *r, json_object *req,
 	reply_ok(r, res);
 }
 
+/* The link between nodes a and b ("node" or "topo:node"), and whether
+ * a -> b is the link's ep[0] -> ep[1] direction. */
+static int find_link(struct daemon *d, struct reply *r, const char *name,
+		     const char *a, const char *b, struct sl_net **net,
+		     uint32_t *link, bool *forward)
+{
+	struct sl_net *n, *nb;
+	uint32_t ua, ub;
+	int l;
+
+	if (find_node(d, r, name, a, &n, &ua) ||
+	    find_node(d, r, name, b, &nb, &ub))
+		return -ENOENT;
+	if (n != nb) {
+		reply_err(r, "invalid", "%s and %s are in different topologies; "
+			  "expected two nodes of one topology", a, b);
+		return -EINVAL;
+	}
+	l = sl_topo_find_link(n->topo, ua, ub);
+	if (l < 0) {
+		reply_err(r, "notfound", "no link between %s and %s in topology \"%s\"",
+			  a, b, n->topo->name);
+		return -ENOENT;
+	}
+	*net = n;
+	*link = (uint32_t)l;
+	*forward = n->topo->links[l].ep[0].node == ua;
+	return 0;
+}
+
 static void cmd_link_set(struct daemon *d, struct reply *r, json_object *req)
 {
 	const char *name, *a, *b, *state;
 	struct sl_err err = { "" };
 	struct sl_net *n;
-	int ia, ib, l, ret;
+	uint32_t l;
+	bool fwd;
+	int ret;
 
 	if (get_str(r, req, "name", false, &name) ||
 	    get_str(r, req, "a", true, &a) || get_str(r, req, "b", true, &b) ||
@@ -488,34 +520,103 @@ static void cmd_link_set(struct daemon *d, struct reply *r, json_object *req)
 			  state);
 		return;
 	}
-	{
-		struct sl_net *nb;
-		uint32_t ua, ub;
-
-		/* "node" or "topo:node", both in the same topology. */
-		if (find_node(d, r, name, a, &n, &ua) ||
-		    find_node(d, r, name, b, &nb, &ub))
-			return;
-		if (n != nb) {
-			reply_err(r, "invalid", "%s and %s are in different topologies; "
-				  "expected two nodes of one topology", a, b);
-			return;
-		}
-		ia = (int)ua;
-		ib = (int)ub;
-	}
-	l = sl_topo_find_link(n->topo, (uint32_t)ia, (uint32_t)ib);
-	if (l < 0) {
-		reply_err(r, "notfound", "no link between %s and %s in topology \"%s\"",
-			  a, b, n->topo->name);
+	if (find_link(d, r, name, a, b, &n, &l, &fwd))
 		return;
-	}
-	ret = sl_net_link_set(n, (uint32_t)l, !strcmp(state, "up"), &err);
+	ret = sl_net_link_set(n, l, !strcmp(state, "up"), &err);
 	if (ret) {
 		reply_err(r, errno_code(ret), "link %s-%s: %s", a, b, err.msg);
 		return;
 	}
 	pr_info("%s: link %s-%s %s", n->topo->name, a, b, state);
+	reply_ok(r, NULL);
+}
+
+/*
+ * New policy text of one direction: "policy" replaces it, "set" merges key
+ * by key into it (a null value removes the key). NULL: no policy at all.
+ */
+static int merged_policy(struct reply *r, const char *current,
+			 json_object *replace, json_object *set, char **out)
+{
+	json_object *base;
+
+	*out = NULL;
+	if (replace) {
+		base = json_object_get(replace);
+	} else {
+		base = current ? json_tokener_parse(current) : json_object_new_object();
+		if (!base)
+			base = json_object_new_object();
+		if (json_object_object_get_ex(base, "cells", NULL)) {
+			json_object_put(base);
+			reply_err(r, "invalid", "the link's policy is a list of cells; "
+				  "expected \"policy\" (a whole new policy), not \"set\"");
+			return -EINVAL;
+		}
+		json_object_object_foreach(set, key, val) {
+			if (json_object_is_type(val, json_type_null))
+				json_object_object_del(base, key);
+			else
+				json_object_object_add(base, key, json_object_get(val));
+		}
+	}
+	if (json_object_object_length(base))
+		*out = strdup(json_object_to_json_string_ext(base, JSON_C_TO_STRING_PLAIN));
+	json_object_put(base);
+	return 0;
+}
+
+static void cmd_link_policy(struct daemon *d, struct reply *r, json_object *req)
+{
+	const char *name, *a, *b, *dir;
+	json_object *replace = NULL, *set = NULL;
+	struct sl_err err = { "" };
+	struct sl_net *n;
+	uint32_t l;
+	bool fwd;
+	int k, ret;
+
+	if (get_str(r, req, "name", false, &name) ||
+	    get_str(r, req, "a", true, &a) || get_str(r, req, "b", true, &b) ||
+	    get_str(r, req, "dir", false, &dir))
+		return;
+	if (dir && strcmp(dir, "up") && strcmp(dir, "down") && strcmp(dir, "both")) {
+		reply_err(r, "invalid", "request: field \"dir\": \"%s\"; expected "
+			  "\"up\" (a to b), \"down\" (b to a) or \"both\"", dir);
+		return;
+	}
+	json_object_object_get_ex(req, "policy", &replace);
+	json_object_object_get_ex(req, "set", &set);
+	if (!replace == !set ||
+	    (replace && !json_object_is_type(replace, json_type_object)) ||
+	    (set && !json_object_is_type(set, json_type_object))) {
+		reply_err(r, "invalid", "request: expected exactly one of \"policy\" "
+			  "(an object replacing the policy) or \"set\" (an object of "
+			  "keys to change)");
+		return;
+	}
+	if (find_link(d, r, name, a, b, &n, &l, &fwd))
+		return;
+	for (k = 0; k < 2; k++) {
+		/* k = 0: a -> b, k = 1: b -> a; the link's own direction: */
+		int ldir = fwd ? k : !k;
+		char *text;
+
+		if (dir && strcmp(dir, "both") && strcmp(dir, k ? "down" : "up"))
+			continue;
+		if (merged_policy(r, n->topo->links[l].policy[ldir], replace, set,
+				  &text))
+			return;
+		ret = sl_net_link_policy(n, l, ldir, text, &err);
+		if (ret) {
+			reply_err(r, errno_code(ret), "link %s-%s: %s", a, b, err.msg);
+			free(text);
+			return;
+		}
+		pr_info("%s: link %s-%s %s policy %s", n->topo->name, k ? b : a,
+			k ? a : b, "->", text ? text : "none");
+		free(text);
+	}
 	reply_ok(r, NULL);
 }
 
@@ -626,6 +727,8 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 		list_items(d, r, req, "links", link_json, false);
 	else if (!strcmp(cmd, "link_set"))
 		cmd_link_set(d, r, req);
+	else if (!strcmp(cmd, "link_policy"))
+		cmd_link_policy(d, r, req);
 	else if (!strcmp(cmd, "resolve"))
 		cmd_resolve(d, r, req);
 	else if (!strcmp(cmd, "topology"))
@@ -635,7 +738,7 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 	else
 		reply_err(r, "invalid",
 			  "request: unknown command \"%s\"; expected one of up, down, "
-			  "list, nodes, links, link_set, resolve, topology, status",
+			  "list, nodes, links, link_set, link_policy, resolve, topology, status",
 			  cmd);
 out:
 	json_object_put(req);

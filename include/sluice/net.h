@@ -58,6 +58,14 @@ void sl_net_free(struct sl_net *n);
 int sl_net_link_set(struct sl_net *n, uint32_t link, bool up,
 		    struct sl_err *err);
 
+/*
+ * Replaces the policy of one direction of a live link (dir 0: ep[0] ->
+ * ep[1]); policy is JSON text or NULL for none. Packets queued in a shaper
+ * stay queued. On failure the old policy stays in force.
+ */
+int sl_net_link_policy(struct sl_net *n, uint32_t link, int dir,
+		       const char *policy, struct sl_err *err);
+
 /* Names of the topologies with state under rundir (malloc'ed array of
  * malloc'ed strings). */
 int sl_net_list_dirs(const char *rundir, char ***names, size_t *n);
