@@ -321,7 +321,8 @@ struct sl_wheel;
 
 /* A wheel whose clock starts at now (ns). */
 struct sl_wheel *sl_wheel_new(uint64_t now);
-/* Timers still armed are simply forgotten (they belong to their owners). */
+/* Timers still armed are simply forgotten (they belong to their owners):
+ * detach or free the channels on w first. */
 void sl_wheel_free(struct sl_wheel *w);
 static inline void sl_timer_init(struct sl_timer *t, void *data)
 {
@@ -348,6 +349,11 @@ unsigned sl_wheel_count(const struct sl_wheel *w);
 
 /* ---- channels (lib/channel.c) ----------------------------------------- */
 
+/*
+ * A channel, its cells and its wheel belong to one dataplane thread: none
+ * of these calls lock. Another thread that wants control() or telemetry
+ * hands the request to that thread.
+ */
 struct sl_channel;
 
 /*
