@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include <sluice/cell.h>
 #include <sluice/topo.h>
 #include <sluice/units.h>
 
@@ -241,7 +242,8 @@ static int parse_node_addresses(struct parser *p, struct sl_node *n,
 
 /* --- policy -------------------------------------------------------------- */
 
-#define POLICY_KEYS "rate, delay, jitter, loss, queue, cells"
+#define POLICY_KEYS \
+	"rate, delay, jitter, loss, queue, policer, burst, seed, cells"
 #define POLICY_EXPECTED \
 	"an object with any of " POLICY_KEYS ", or with \"up\" and/or \"down\""
 
@@ -317,15 +319,37 @@ static int check_cells(struct parser *p, struct json_object *arr,
 	return 0;
 }
 
+/* An explicit list of cells is checked by building it: the cell engine
+ * knows every cell's keys and names the one that is wrong. */
+static int check_channel(struct parser *p, struct json_object *cells,
+			 const char *path)
+{
+	struct json_object *o = json_object_new_object();
+	struct sl_channel *ch = NULL;
+	struct sl_err e;
+	int ret;
+
+	json_object_object_add(o, "cells", json_object_get(cells));
+	ret = sl_channel_new(o, 0, &ch, &e);
+	json_object_put(o);
+	sl_channel_free(ch);
+	if (ret)
+		return fail(p, path, "%s", e.msg);
+	return 0;
+}
+
 /* Checks one direction object; *out gets its compact text, or NULL when
  * it is empty (an unshaped direction). */
 static int parse_direction(struct parser *p, struct json_object *dir,
 			   const char *path, char **out)
 {
-	static const char *const keys[] = { "rate",  "delay", "jitter", "loss",
-					    "queue", "cells", NULL };
-	static const enum sl_unit units[] = { SL_UNIT_RATE, SL_UNIT_TIME,
-					      SL_UNIT_TIME, SL_UNIT_FRACTION,
+	static const char *const keys[] = { "rate",  "delay",   "jitter",
+					    "loss",  "queue",   "policer",
+					    "burst", "seed",    "cells",
+					    NULL };
+	static const enum sl_unit units[] = { SL_UNIT_RATE,  SL_UNIT_TIME,
+					      SL_UNIT_TIME,  SL_UNIT_FRACTION,
+					      SL_UNIT_QUEUE, SL_UNIT_RATE,
 					      SL_UNIT_QUEUE };
 	char kp[PATH_MAX_LEN];
 	struct json_object *v;
@@ -338,7 +362,7 @@ static int parse_direction(struct parser *p, struct json_object *dir,
 	ret = check_keys(p, dir, path, keys, POLICY_KEYS);
 	if (ret)
 		return ret;
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 7; i++) {
 		if (!json_object_object_get_ex(dir, keys[i], &v))
 			continue;
 		path_key(kp, path, keys[i]);
@@ -346,9 +370,17 @@ static int parse_direction(struct parser *p, struct json_object *dir,
 		if (ret)
 			return ret;
 	}
+	if (json_object_object_get_ex(dir, "seed", &v) &&
+	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)) {
+		path_key(kp, path, "seed");
+		return wrong_type(p, kp, v, "a non-negative integer");
+	}
 	if (json_object_object_get_ex(dir, "cells", &v)) {
 		path_key(kp, path, "cells");
 		ret = check_cells(p, v, kp);
+		if (ret)
+			return ret;
+		ret = check_channel(p, v, path);
 		if (ret)
 			return ret;
 	}

@@ -197,7 +197,7 @@ static void test_policy_storage(void **state)
 		" \"links\": ["
 		"  {\"endpoints\": [\"a\", \"b\"], \"policy\": {}},"
 		"  {\"endpoints\": [\"b\", \"c\"], \"policy\": {\"up\": {}, \"down\": {\"loss\": \"1%\"}}},"
-		"  {\"endpoints\": [\"c\", \"d\"], \"policy\": {\"cells\": [{\"type\": \"delay\", \"ms\": 5}, {\"type\": \"trace\", \"file\": \"a/b\"}]}},"
+		"  {\"endpoints\": [\"c\", \"d\"], \"policy\": {\"cells\": [{\"type\": \"delay\", \"delay\": \"5ms\"}, {\"type\": \"loss\", \"loss\": \"1%\"}]}},"
 		"  {\"endpoints\": [\"d\", \"a\"], \"policy\": {\"up\": {\"rate\": \"1gbit\", \"loss\": \"0.01\", \"delay\": \"1.5ms\", \"queue\": \"100pkt\"}}}"
 		"]}");
 	assert_null(t->links[0].policy[SL_DIR_UP]);
@@ -207,7 +207,7 @@ static void test_policy_storage(void **state)
 			    "{\"loss\":\"1%\"}");
 	/* other keys of a cell are kept as written, for the cell to check */
 	assert_string_equal(t->links[2].policy[SL_DIR_UP],
-			    "{\"cells\":[{\"type\":\"delay\",\"ms\":5},{\"type\":\"trace\",\"file\":\"a\\/b\"}]}");
+			    "{\"cells\":[{\"type\":\"delay\",\"delay\":\"5ms\"},{\"type\":\"loss\",\"loss\":\"1%\"}]}");
 	assert_string_equal(t->links[2].policy[SL_DIR_UP],
 			    t->links[2].policy[SL_DIR_DOWN]);
 	assert_ptr_not_equal(t->links[2].policy[SL_DIR_UP],

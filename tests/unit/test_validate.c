@@ -200,15 +200,15 @@ static const struct bad bad_files[] = {
 	  " {'endpoints': ['h1', 'h2'], 'policy': {'up': {'rate': 'fast'}}}]}",
 	  "t.json: links[2].policy.up.rate: \"fast\" is not a rate; expected a number with a unit such as 10mbit, 1gbit" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': '10mbit'}]}",
-	  "t.json: links[0].policy: got a string; expected an object with any of rate, delay, jitter, loss, queue, cells, or with \"up\" and/or \"down\"" },
+	  "t.json: links[0].policy: got a string; expected an object with any of rate, delay, jitter, loss, queue, policer, burst, seed, cells, or with \"up\" and/or \"down\"" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': {'bandwidth': '10mbit'}}]}",
-	  "t.json: links[0].policy.bandwidth: unknown key; expected one of rate, delay, jitter, loss, queue, cells" },
+	  "t.json: links[0].policy.bandwidth: unknown key; expected one of rate, delay, jitter, loss, queue, policer, burst, seed, cells" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': {'up': {}, 'rate': '10mbit'}}]}",
 	  "t.json: links[0].policy.rate: unknown key; expected one of up, down (a policy with \"up\" or \"down\" has nothing else)" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': {'down': {'rat': '10mbit'}}}]}",
-	  "t.json: links[0].policy.down.rat: unknown key; expected one of rate, delay, jitter, loss, queue, cells" },
+	  "t.json: links[0].policy.down.rat: unknown key; expected one of rate, delay, jitter, loss, queue, policer, burst, seed, cells" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': {'up': '10mbit'}}]}",
-	  "t.json: links[0].policy.up: got a string; expected an object with any of rate, delay, jitter, loss, queue, cells" },
+	  "t.json: links[0].policy.up: got a string; expected an object with any of rate, delay, jitter, loss, queue, policer, burst, seed, cells" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': {'rate': 10000000}}]}",
 	  "t.json: links[0].policy.rate: got an integer; expected a string: a number with a unit such as 10mbit, 1gbit" },
 	{ "{'name': 'x', " N3 ", 'links': [{'endpoints': ['h1', 'r1'], 'policy': {'delay': '10'}}]}",
@@ -344,9 +344,11 @@ static void test_bad_models(void **state)
 	t->nodes[1].kind = (enum sl_node_kind)5;
 	expect_invalid(t, "<model>: nodes[1].kind: 5 is not a node kind; expected \"host\" or \"router\"");
 
+	/* A self-link cannot even be built: the model refuses it. */
 	t = model();
-	assert_int_equal(sl_topo_add_link(t, 1, 1, 1500), 1);
-	expect_invalid(t, "<model>: links[1].endpoints: both endpoints are node \"b\"; expected two different nodes");
+	assert_int_equal(sl_topo_add_link(t, 1, 1, 1500), -EINVAL);
+	assert_int_equal(t->n_links, 1);
+	sl_topo_free(t);
 
 	t = model();
 	assert_int_equal(sl_topo_add_link(t, 1, 0, 1500), 1);
