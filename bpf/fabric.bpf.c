@@ -249,7 +249,11 @@ static __always_inline int police(__u32 ld,
 		b->tokens = cap;
 	else
 		b->tokens += (__s64)add;
-	b->last_ns = now;
+	/* CPUs read the clock before they queue for the lock, so a later
+	 * holder may bring an earlier time: the refill time never goes
+	 * back, or the next refill would credit the same interval twice. */
+	if (now > b->last_ns)
+		b->last_ns = now;
 	if (b->tokens >= need) {
 		b->tokens -= cost;
 		pass = 1;
