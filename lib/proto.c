@@ -65,8 +65,9 @@ static const struct msg_def defs[SL_MSG__COUNT] = {
 		{ "boot", F_INT, false, 0 },
 		{ "capabilities", F_ARR, false, 0 },
 		{ "capacity", F_OBJ, false, 0 },
+		{ "topologies", F_ARR, false, 0 },
 	}, check_hello },
-	[SL_MSG_HEARTBEAT] = { "heartbeat", H | U, {
+	[SL_MSG_HEARTBEAT] = { "heartbeat", H | C | U, {
 		{ "ts", F_NUM, false, 0 },
 		{ "load", F_OBJ, false, 0 },
 	}, NULL },
