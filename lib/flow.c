@@ -397,12 +397,15 @@ static void add_ports(char *buf, size_t len, size_t *off, const char *name,
 {
 	int n;
 
+	const char *sep = *off ? " " : "";
+
 	if (ports_any(lo, hi) || *off >= len)
 		return;
 	if (lo == hi)
-		n = snprintf(buf + *off, len - *off, " %s %u", name, lo);
+		n = snprintf(buf + *off, len - *off, "%s%s %u", sep, name, lo);
 	else
-		n = snprintf(buf + *off, len - *off, " %s %u-%u", name, lo, hi);
+		n = snprintf(buf + *off, len - *off, "%s%s %u-%u", sep, name,
+			     lo, hi);
 	if (n > 0)
 		*off += (size_t)n;
 }
@@ -417,6 +420,12 @@ const char *sl_flow_format(const struct sl_flow_rule *r, char *buf,
 #define PUT(...)                                                        \
 	do {                                                            \
 		if (off < len) {                                        \
+			n = snprintf(buf + off, len - off, "%s",        \
+				     off ? " " : "");                   \
+			if (n > 0)                                      \
+				off += (size_t)n;                       \
+		}                                                       \
+		if (off < len) {                                        \
 			n = snprintf(buf + off, len - off, __VA_ARGS__); \
 			if (n > 0)                                      \
 				off += (size_t)n;                       \
@@ -427,24 +436,21 @@ const char *sl_flow_format(const struct sl_flow_rule *r, char *buf,
 		return buf;
 	buf[0] = '\0';
 	if (r->proto)
-		PUT(" proto %s", r->proto == IPPROTO_TCP ? "tcp" :
+		PUT("proto %s", r->proto == IPPROTO_TCP ? "tcp" :
 				 r->proto == IPPROTO_UDP ? "udp" :
 				 r->proto == IPPROTO_ICMP ? "icmp" : "?");
 	if (r->src.family)
-		PUT(" src %s", sl_prefix_str(&r->src, a, sizeof(a), true));
+		PUT("src %s", sl_prefix_str(&r->src, a, sizeof(a), true));
 	if (r->dst.family)
-		PUT(" dst %s", sl_prefix_str(&r->dst, a, sizeof(a), true));
+		PUT("dst %s", sl_prefix_str(&r->dst, a, sizeof(a), true));
 	add_ports(buf, len, &off, "sport", r->sport_lo, r->sport_hi);
 	add_ports(buf, len, &off, "dport", r->dport_lo, r->dport_hi);
 	if (r->priority != SL_FLOW_PRIO_DEFAULT)
-		PUT(" prio %u", r->priority);
+		PUT("prio %u", r->priority);
 	if (r->mode != SL_FLOW_MODE_MAX)
-		PUT(" mode normal");
+		PUT("mode normal");
 	if (r->class)
-		PUT(" class %u", r->class);
+		PUT("class %u", r->class);
 #undef PUT
-	/* drop the leading space */
-	if (buf[0] == ' ')
-		memmove(buf, buf + 1, strlen(buf));
 	return buf;
 }

@@ -63,7 +63,7 @@ int sl_kpolicy_from_policy(const char *policy_json, uint32_t mtu,
 				goto out;
 			if (sl_parse_rate(s, &rate)) {
 				ret = sl_err_set(err, EINVAL,
-						 "policy.policer: \"%s\" is %s; expected %s",
+						 "policy.policer: \"%s\" is not %s; expected %s",
 						 s, sl_unit_noun(SL_UNIT_RATE),
 						 sl_unit_expected(SL_UNIT_RATE));
 				goto out;
@@ -86,7 +86,7 @@ int sl_kpolicy_from_policy(const char *policy_json, uint32_t mtu,
 				goto out;
 			if (sl_parse_fraction(s, &ppm)) {
 				ret = sl_err_set(err, EINVAL,
-						 "policy.loss: \"%s\" is %s; expected %s",
+						 "policy.loss: \"%s\" is not %s; expected %s",
 						 s, sl_unit_noun(SL_UNIT_FRACTION),
 						 sl_unit_expected(SL_UNIT_FRACTION));
 				goto out;
