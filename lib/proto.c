@@ -529,6 +529,12 @@ int sl_proto_parse(const char *buf, size_t len, unsigned from,
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (!o && jerr == json_tokener_continue) {
+		/* A bare number ends only at the end of input: say so. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
 	json_tokener_free(tok);
 	if (!o || jerr != json_tokener_success) {
 		json_object_put(o);

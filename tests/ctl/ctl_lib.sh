@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers for the controller tests: a private PostgreSQL (pg.sh), the
+# controller on a free loopback port, simulated hosts. Sourced after
+# tests/lib.sh. Everything lives under $CTL_DIR and is stopped by ctl_cleanup.
+. "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
+
+CONTROLLER=$B/sluice-controller
+PY=/usr/bin/python3
+CTL_DIR=$(mktemp -d /tmp/sluice-ctl.XXXXXX)
+CTL_PID=""
+SIM_PIDS=()
+ART=${SLUICE_ARTIFACTS:-$B/test-artifacts}
+
+ctl_args() {
+	CTL_ARGS=(-c /dev/null -d "$PG_CONNINFO" --migrations "$TOP/db/migrations"
+		--web-root "${CTL_WEB:-$B/web}")
+}
+
+# Database, schema, one host h1 and tokens; sets HOST_TOKEN, API_TOKEN,
+# UI_TOKEN, CTL_PORT.
+ctl_setup() {
+	[ -x "$CONTROLLER" ] || { echo "build/sluice-controller is not built"; return 1; }
+	pg_start || return $?
+	ctl_args
+	"$CONTROLLER" "${CTL_ARGS[@]}" migrate >"$CTL_DIR/migrate.log" 2>&1 || {
+		cat "$CTL_DIR/migrate.log"; return 1; }
+	HOST_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-host h1 2>/dev/null)
+	API_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-token cli api 2>/dev/null)
+	UI_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-token browser ui 2>/dev/null)
+	CTL_PORT=$(pg_free_port)
+	[ -n "$HOST_TOKEN" ] && [ -n "$API_TOKEN" ] && [ -n "$UI_TOKEN" ]
+}
+
+# Starts the controller; extra arguments are passed on.
+ctl_start() {
+	"$CONTROLLER" "${CTL_ARGS[@]}" -l 127.0.0.1 -p "$CTL_PORT" "$@" \
+		>>"$CTL_DIR/controller.log" 2>&1 &
+	CTL_PID=$!
+	local i
+	for i in $(seq 100); do
+		curl -sf "http://127.0.0.1:$CTL_PORT/healthz" >/dev/null 2>&1 && return 0
+		kill -0 "$CTL_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "controller did not start"; tail -20 "$CTL_DIR/controller.log"; return 1
+}
+
+ctl_stop() { # [signal]
+	[ -n "$CTL_PID" ] || return 0
+	kill -"${1:-TERM}" "$CTL_PID" 2>/dev/null
+	wait "$CTL_PID" 2>/dev/null
+	CTL_PID=""
+}
+
+# sim_start NAME OUT [args...]: a simulated host h1 (token HOST_TOKEN).
+sim_start() {
+	local out=$1; shift
+	"$CONTROLLER" hostsim --url "ws://127.0.0.1:$CTL_PORT/ws" --host h1 \
+		--token "$HOST_TOKEN" "$@" >"$out" 2>>"$out.log" &
+	SIM_PIDS+=($!)
+	SIM_PID=$!
+}
+
+sim_stop_all() {
+	local p
+	for p in "${SIM_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	SIM_PIDS=()
+}
+
+# wait_for SECONDS COMMAND...: polls every 50 ms.
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	while [ $SECONDS -le $end ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+api() { # METHOD PATH [BODY]
+	curl -s -X "$1" -H "Authorization: Bearer $API_TOKEN" \
+		${3:+--data-binary "$3"} "http://127.0.0.1:$CTL_PORT$2"
+}
+
+ctl_cleanup() {
+	sim_stop_all
+	ctl_stop
+	pg_stop
+	mkdir -p "$ART"
+	cp "$CTL_DIR"/*.log "$ART/" 2>/dev/null
+	rm -rf "$CTL_DIR"
+}
