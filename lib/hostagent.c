@@ -450,6 +450,24 @@ static void on_metrics_ack(struct sl_hostagent *a, struct sl_msg *m)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* A report the controller could not store (its "id" is its seq): send it
+ * again in a second rather than after the full RETX_MS. */
+static void on_report_error(struct sl_hostagent *a, int64_t seq)
+{
+	struct report *r;
+
+	if (seq < 0)
+		return;
+	pthread_mutex_lock(&a->lock);
+	for (r = a->reports; r; r = r->next) {
+		if (r->seq == seq && r->sent_ms) {
+			r->sent_ms = mono_ms() - RETX_MS + 1000;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
 static void on_message(struct sl_hostagent *a, const char *buf, size_t len)
 {
 	struct sl_err err = { "" };
@@ -473,6 +491,7 @@ static void on_message(struct sl_hostagent *a, const char *buf, size_t len)
 	case SL_MSG_ERROR:
 		pr_warn("host agent: controller says %s: %s", sl_msg_str(&m, "code"),
 			sl_msg_str(&m, "error"));
+		on_report_error(a, sl_msg_int(&m, "ref", -1));
 		break;
 	case SL_MSG_APPLY:
 	case SL_MSG_LINK_POLICY:
@@ -798,6 +817,8 @@ int64_t sl_hostagent_push_metrics(struct sl_hostagent *a, json_object *report)
 	pthread_mutex_lock(&a->lock);
 	seq = (int64_t)a->st.next_seq++;
 	json_object_object_add(report, "seq", json_object_new_int64(seq));
+	/* The id names the report in the controller's error, if any. */
+	json_object_object_add(report, "id", json_object_new_int64(seq));
 	t = sl_proto_text(report, &len);
 	r = malloc(sizeof(*r) + len);
 	if (!r) {

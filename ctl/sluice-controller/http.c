@@ -169,7 +169,7 @@ static int send_prometheus(struct lws *wsi, struct http_req *r)
 		{ "sluice_link_bytes_total", "counter", "Bytes forwarded on a link direction." },
 		{ "sluice_link_drops_total", "counter", "Packets dropped on a link direction." },
 		{ "sluice_link_queue_packets", "gauge", "Packets queued on a link direction." },
-		{ "sluice_link_bits_per_second", "gauge", "Rate over the last two samples." },
+		{ "sluice_link_rate_bytes_per_second", "gauge", "Throughput over the last two samples." },
 	};
 	struct session *s;
 	char *buf = NULL;
@@ -192,7 +192,7 @@ static int send_prometheus(struct lws *wsi, struct http_req *r)
 			case 1: fprintf(f, "%llu\n", (unsigned long long)l->bytes); break;
 			case 2: fprintf(f, "%llu\n", (unsigned long long)l->drops); break;
 			case 3: fprintf(f, "%llu\n", (unsigned long long)l->qlen); break;
-			default: fprintf(f, "%.3f\n", l->bps); break;
+			default: fprintf(f, "%.3f\n", l->bps / 8); break;
 			}
 		}
 	}
@@ -498,6 +498,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0; /* the body comes first */
 		return route(wsi, r) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_BODY:
+		if (!r)
+			return -1;
 		if (r->body_too_large)
 			return 0;
 		if (r->body_len + len > SL_PROTO_FRAME_MAX) {
@@ -523,7 +525,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		return route(wsi, r) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!r->resp)
+		if (!r || !r->resp)
 			break;
 		n = r->resp_len - r->resp_off;
 		if (n > CHUNK)
@@ -552,6 +554,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+		if (!r)
+			break;
 		free(r->body);
 		free(r->resp);
 		r->body = r->resp = NULL;

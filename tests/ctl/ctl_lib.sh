@@ -7,8 +7,6 @@
 CONTROLLER=$B/sluice-controller
 PY=/usr/bin/python3
 CTL_DIR=$(mktemp -d /tmp/sluice-ctl.XXXXXX)
-CTL_PID=""
-SIM_PIDS=()
 ART=${SLUICE_ARTIFACTS:-$B/test-artifacts}
 
 ctl_args() {
@@ -25,6 +23,7 @@ ctl_setup() {
 	"$CONTROLLER" "${CTL_ARGS[@]}" migrate >"$CTL_DIR/migrate.log" 2>&1 || {
 		cat "$CTL_DIR/migrate.log"; return 1; }
 	HOST_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-host h1 2>/dev/null)
+	HOST2_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-host h2 2>/dev/null)
 	API_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-token cli api 2>/dev/null)
 	UI_TOKEN=$("$CONTROLLER" "${CTL_ARGS[@]}" add-token browser ui 2>/dev/null)
 	CTL_PORT=$(pg_free_port)
@@ -36,6 +35,7 @@ ctl_start() {
 	"$CONTROLLER" "${CTL_ARGS[@]}" -l 127.0.0.1 -p "$CTL_PORT" "$@" \
 		>>"$CTL_DIR/controller.log" 2>&1 &
 	CTL_PID=$!
+	echo "$CTL_PID" >"$CTL_DIR/ctl.pid"
 	local i
 	for i in $(seq 100); do
 		curl -sf "http://127.0.0.1:$CTL_PORT/healthz" >/dev/null 2>&1 && return 0
@@ -45,29 +45,35 @@ ctl_start() {
 	echo "controller did not start"; tail -20 "$CTL_DIR/controller.log"; return 1
 }
 
+# PIDs live in files: tests run in subshells (t_run) and may restart it.
 ctl_stop() { # [signal]
-	[ -n "$CTL_PID" ] || return 0
-	kill -"${1:-TERM}" "$CTL_PID" 2>/dev/null
-	wait "$CTL_PID" 2>/dev/null
-	CTL_PID=""
+	local pid
+	pid=$(cat "$CTL_DIR/ctl.pid" 2>/dev/null)
+	[ -n "$pid" ] || return 0
+	kill -"${1:-TERM}" "$pid" 2>/dev/null
+	# Not always our child (started in a subshell): poll for the exit.
+	wait "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+	rm -f "$CTL_DIR/ctl.pid"
 }
 
-# sim_start NAME OUT [args...]: a simulated host h1 (token HOST_TOKEN).
+# sim_start OUT [args...]: a simulated host h1 (token HOST_TOKEN).
 sim_start() {
 	local out=$1; shift
 	"$CONTROLLER" hostsim --url "ws://127.0.0.1:$CTL_PORT/ws" --host h1 \
 		--token "$HOST_TOKEN" "$@" >"$out" 2>>"$out.log" &
-	SIM_PIDS+=($!)
 	SIM_PID=$!
+	echo "$SIM_PID" >>"$CTL_DIR/sims"
 }
 
 sim_stop_all() {
 	local p
-	for p in "${SIM_PIDS[@]}"; do
+	for p in $(cat "$CTL_DIR/sims" 2>/dev/null); do
 		kill -TERM "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
+		while kill -0 "$p" 2>/dev/null; do sleep 0.02; done
 	done
-	SIM_PIDS=()
+	rm -f "$CTL_DIR/sims"
 }
 
 # wait_for SECONDS COMMAND...: polls every 50 ms.
