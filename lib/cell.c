@@ -13,6 +13,7 @@
  * token state never depend on how often the dataplane polls.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,23 +65,76 @@ const struct sl_cell_ops *sl_cell_find_type(const char *type)
 	return NULL;
 }
 
-static char type_list[256];
+const struct sl_cell_ops *sl_cell_type(unsigned i)
+{
+	return i < N_TYPES ? cell_types[i] : NULL;
+}
+
+static char type_list[512];
 static pthread_once_t type_list_once = PTHREAD_ONCE_INIT;
+
+static int cmp_type(const void *a, const void *b)
+{
+	return strcmp((*(const struct sl_cell_ops *const *)a)->type,
+		      (*(const struct sl_cell_ops *const *)b)->type);
+}
 
 static void build_type_list(void)
 {
+	const struct sl_cell_ops *sorted[N_TYPES];
 	size_t i, n = 0;
 
+	memcpy(sorted, cell_types, sizeof(sorted));
+	qsort(sorted, N_TYPES, sizeof(sorted[0]), cmp_type);
 	for (i = 0; i < N_TYPES && n < sizeof(type_list); i++)
 		n += (size_t)snprintf(type_list + n, sizeof(type_list) - n,
-				      "%s%s", i ? ", " : "",
-				      cell_types[i]->type);
+				      "%s%s", i ? ", " : "", sorted[i]->type);
 }
 
 const char *sl_cell_type_list(void)
 {
 	pthread_once(&type_list_once, build_type_list);
 	return type_list;
+}
+
+struct json_object *sl_cell_catalog(void)
+{
+	struct json_object *list = json_object_new_array(), *cell, *params, *o;
+	const struct sl_cell_param *pp;
+	size_t i;
+
+	if (!list)
+		return NULL;
+	for (i = 0; i < N_TYPES; i++) {
+		cell = json_object_new_object();
+		params = json_object_new_array();
+		if (!cell || !params) {
+			json_object_put(cell);
+			json_object_put(params);
+			json_object_put(list);
+			return NULL;
+		}
+		json_object_object_add(cell, "name",
+				       json_object_new_string(cell_types[i]->type));
+		json_object_object_add(cell, "description",
+				       json_object_new_string(cell_types[i]->summary ?
+								      cell_types[i]->summary : ""));
+		for (pp = cell_types[i]->params; pp && pp->name; pp++) {
+			o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(pp->name));
+			json_object_object_add(o, "unit", json_object_new_string(pp->unit));
+			json_object_object_add(o, "default",
+					       pp->dflt ? json_object_new_string(pp->dflt) : NULL);
+			json_object_object_add(o, "required",
+					       json_object_new_boolean(!pp->dflt));
+			json_object_object_add(o, "description",
+					       json_object_new_string(pp->desc));
+			json_object_array_add(params, o);
+		}
+		json_object_object_add(cell, "parameters", params);
+		json_object_array_add(list, cell);
+	}
+	return list;
 }
 
 /* ---- configuration readers ------------------------------------------ */
@@ -233,6 +287,100 @@ int sl_cfg_u64(struct json_object *cfg, const char *key, uint64_t *out,
 	return 1;
 }
 
+int sl_cfg_bool(struct json_object *cfg, const char *key, bool *out,
+		struct sl_err *err)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(cfg, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_boolean)) {
+		*out = json_object_get_boolean(v);
+		return 1;
+	}
+	if (json_object_is_type(v, json_type_string)) {
+		s = json_object_get_string(v);
+		if (!strcmp(s, "true") || !strcmp(s, "on")) {
+			*out = true;
+			return 1;
+		}
+		if (!strcmp(s, "false") || !strcmp(s, "off")) {
+			*out = false;
+			return 1;
+		}
+	}
+	return sl_err_set(err, EINVAL, "%s: %s is not a boolean; expected true or false",
+			  key, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+}
+
+int sl_cfg_string(struct json_object *cfg, const char *key, const char **out,
+		  struct sl_err *err)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(cfg, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    !*json_object_get_string(v))
+		return sl_err_set(err, EINVAL, "%s: expected a non-empty string, got %s",
+				  key,
+				  json_object_is_type(v, json_type_string) ?
+					  "\"\"" : json_kind(v));
+	*out = json_object_get_string(v);
+	return 1;
+}
+
+int sl_cfg_enum(struct json_object *cfg, const char *key,
+		const char *const *words, unsigned *idx, struct sl_err *err)
+{
+	struct json_object *v;
+	char list[256];
+	size_t n = 0;
+	unsigned i;
+
+	if (!json_object_object_get_ex(cfg, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_string))
+		for (i = 0; words[i]; i++)
+			if (!strcmp(words[i], json_object_get_string(v))) {
+				*idx = i;
+				return 1;
+			}
+	list[0] = '\0';
+	for (i = 0; words[i] && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      i ? ", " : "", words[i]);
+	return sl_err_set(err, EINVAL, "%s: %s is not one of %s", key,
+			  json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+			  list);
+}
+
+int sl_cfg_prob(struct json_object *cfg, const char *key, double *p,
+		struct sl_err *err)
+{
+	struct json_object *v;
+	const char *s;
+	char *end;
+	double x;
+
+	if (!json_object_object_get_ex(cfg, key, &v))
+		return 0;
+	s = scalar_text(v, key, SL_UNIT_FRACTION, err);
+	if (!s)
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (end != s && *end == '%' && !end[1])
+		x /= 100;
+	else if (end == s || *end)
+		x = NAN;
+	if (errno || !(x >= 0 && x <= 1))
+		return bad_value(v, key, SL_UNIT_FRACTION, err);
+	*p = x;
+	return 1;
+}
+
 static bool engine_key(const char *k)
 {
 	return !strcmp(k, "type") || !strcmp(k, "name") || !strcmp(k, "seed") ||
@@ -269,6 +417,18 @@ int sl_cfg_check_keys(struct json_object *cfg, const char *const *keys,
 				  list);
 	}
 	return 0;
+}
+
+int sl_cfg_check_params(struct json_object *cfg,
+			const struct sl_cell_param *params, struct sl_err *err)
+{
+	const char *keys[64];
+	unsigned n = 0;
+
+	for (; params && params->name && n < 63; params++)
+		keys[n++] = params->name;
+	keys[n] = NULL;
+	return sl_cfg_check_keys(cfg, keys, err);
 }
 
 /* ---- creation --------------------------------------------------------- */
@@ -332,6 +492,9 @@ static int cell_create(struct sl_cell *parent, struct json_object *cfg,
 	}
 	ret = sl_cfg_u64(cfg, "seed", &seed, err);
 	if (ret < 0)
+		return ret;
+	ret = sl_cfg_check_params(cfg, ops->params, err);
+	if (ret)
 		return ret;
 
 	c = calloc(1, ops->size > sizeof(*c) ? ops->size : sizeof(*c));
@@ -516,8 +679,13 @@ struct sl_pkt *sl_cell_child_dequeue(struct sl_cell *c, uint64_t now)
 
 void sl_cell_drop(struct sl_cell *c, struct sl_pkt *p, enum sl_drop_reason why)
 {
-	struct sl_cell *x;
+	struct sl_cell *x, *root = c;
 
+	if (c->env->tap && why != SL_DROP_FLUSH) {
+		while (root->parent)
+			root = root->parent;
+		c->env->tap(c, p, why, root->t_last, c->env->tap_ctx);
+	}
 	for (x = c; x; x = x->parent) {
 		x->st.drops[why]++;
 		x->st.drop_bytes[why] += p->len;
@@ -571,6 +739,9 @@ int sl_cell_control(struct sl_cell *c, struct json_object *cfg, uint64_t now,
 		return sl_err_set(err, EOPNOTSUPP,
 				  "a %s cell cannot be changed at run time",
 				  c->ops->type);
+	ret = sl_cfg_check_params(cfg, c->ops->params, err);
+	if (ret)
+		return ret;
 	if (!c->parent) {
 		now = cell_clock(c, now);
 		/* departures before now happen under the old settings */

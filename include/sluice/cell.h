@@ -51,10 +51,21 @@ typedef void (*sl_drop_fn)(struct sl_pkt *p, enum sl_drop_reason why,
  * cells that duplicate; NULL when no frame is free (the copy is skipped). */
 typedef struct sl_pkt *(*sl_clone_fn)(const struct sl_pkt *p, void *ctx);
 
+struct sl_cell;
+
+/* Sees every drop (but flushes) before the packet goes back, with the cell
+ * that dropped it and the time: set by a channel whose cells watch drops
+ * (a capture cell writing them to pcapng). */
+typedef void (*sl_drop_tap_fn)(const struct sl_cell *from,
+			       const struct sl_pkt *p, enum sl_drop_reason why,
+			       uint64_t now, void *tap_ctx);
+
 struct sl_cell_env {
 	sl_drop_fn drop;   /* NULL: dropped packets are only counted */
 	sl_clone_fn clone; /* NULL: cells cannot duplicate */
 	void *ctx;
+	sl_drop_tap_fn tap; /* the channel's; callers leave it NULL */
+	void *tap_ctx;
 };
 
 /* ---- seeded PRNG (lib/rng.c): xoshiro256**, seeded by splitmix64 ---- */
@@ -100,7 +111,19 @@ struct sl_cell_stats {
 	uint64_t sojourn_sum; /* over pkts_out packets: avg = sum / pkts_out */
 };
 
-struct sl_cell;
+/*
+ * One configuration key of a cell type, for the key check, the catalog
+ * (sl_cell_catalog) and the docs: unit is how the value is written
+ * ("time", "rate", "fraction", "size", "queue", "integer", "boolean",
+ * "string", "file", "list", "cell"); dflt is the default as the user would
+ * write it, or NULL when the key is required (or has no default).
+ */
+struct sl_cell_param {
+	const char *name;
+	const char *unit;
+	const char *dflt;
+	const char *desc;
+};
 
 /*
  * What a cell type implements. Every function gets the cell and may use
@@ -128,9 +151,17 @@ struct sl_cell;
  *   departure on.
  * telemetry: optional, add cell-specific fields to obj (current rate,
  *   tokens, a child's counters).
+ * watch_drops: optional, sees every drop of the channel the cell is in
+ *   (see sl_drop_tap_fn); p is still valid but belongs to the dropper.
+ *
+ * params (NULL-terminated by name) lists every key the cell takes: the
+ * engine refuses any other key before init and control, so a cell never
+ * checks keys itself.
  */
 struct sl_cell_ops {
 	const char *type;
+	const char *summary; /* one line for `sluicectl cells` */
+	const struct sl_cell_param *params;
 	size_t size;
 	int (*init)(struct sl_cell *c, struct json_object *cfg,
 		    struct sl_err *err);
@@ -142,6 +173,9 @@ struct sl_cell_ops {
 	int (*control)(struct sl_cell *c, struct json_object *cfg, uint64_t now,
 		       struct sl_err *err);
 	void (*telemetry)(const struct sl_cell *c, struct json_object *obj);
+	void (*watch_drops)(struct sl_cell *c, const struct sl_cell *from,
+			    const struct sl_pkt *p, enum sl_drop_reason why,
+			    uint64_t now);
 };
 
 /*
@@ -169,8 +203,18 @@ struct sl_cell {
 
 /* The registered cell types (lib/cell.c), NULL when unknown. */
 const struct sl_cell_ops *sl_cell_find_type(const char *type);
-/* "delay, loss, policer, queue, rate": for error messages. */
+/* "capture, codel, ...": every type, sorted, for error messages. */
 const char *sl_cell_type_list(void);
+/* The registered types in registry order; NULL past the end. */
+const struct sl_cell_ops *sl_cell_type(unsigned i);
+/*
+ * Every cell type with its parameters, for `sluicectl cells`:
+ *   [{"name": "delay", "description": "...",
+ *     "parameters": [{"name": "delay", "unit": "time", "default": null,
+ *                     "required": true, "description": "..."}, ...]}, ...]
+ * A new reference (NULL on ENOMEM).
+ */
+struct json_object *sl_cell_catalog(void);
 
 /*
  * Creates a cell from cfg ({"type": "rate", ...}). Its PRNG is seeded with
@@ -210,7 +254,13 @@ struct json_object *sl_cell_telemetry(const struct sl_cell *c);
 int sl_cell_new_child(struct sl_cell *parent, struct json_object *cfg,
 		      const char *default_type, const char *default_key,
 		      struct sl_cell **out, struct sl_err *err);
-/* Pull mode: the parent drives its child. dequeue stamps ts_depart = now. */
+/*
+ * Pull mode: the parent drives its child. dequeue stamps ts_depart = now.
+ * peek's now is the time the parent could start serving (its last
+ * departure, or later): a cell that drops at dequeue time (CoDel) decides
+ * at max(now, the head's arrival), so that its decisions depend on the
+ * packets' times only and never on when the dataplane polls.
+ */
 void sl_cell_child_enqueue(struct sl_cell *c, struct sl_pkt *p, uint64_t now);
 struct sl_pkt *sl_cell_child_peek(struct sl_cell *c, uint64_t now);
 struct sl_pkt *sl_cell_child_dequeue(struct sl_cell *c, uint64_t now);
@@ -239,10 +289,26 @@ int sl_cfg_bytes(struct json_object *cfg, const char *key, uint64_t *bytes,
 		 struct sl_err *err);
 int sl_cfg_u64(struct json_object *cfg, const char *key, uint64_t *v,
 	       struct sl_err *err);
+/* true/false (JSON booleans, or the strings "true"/"false"/"on"/"off"). */
+int sl_cfg_bool(struct json_object *cfg, const char *key, bool *v,
+		struct sl_err *err);
+/* A non-empty string; *s points into cfg (copy it to keep it). */
+int sl_cfg_string(struct json_object *cfg, const char *key, const char **s,
+		  struct sl_err *err);
+/* One of words (NULL-terminated): *idx its index. Errors list them. */
+int sl_cfg_enum(struct json_object *cfg, const char *key,
+		const char *const *words, unsigned *idx, struct sl_err *err);
+/* A probability: a fraction such as "1%" or 0.01, as a double in [0, 1]
+ * (finer than ppm: "0.00001%" is 1e-7). */
+int sl_cfg_prob(struct json_object *cfg, const char *key, double *p,
+		struct sl_err *err);
 /* Fails on a key outside keys (NULL-terminated) and the engine's keys:
  * unknown key "rat"; expected one of rate, burst, queue */
 int sl_cfg_check_keys(struct json_object *cfg, const char *const *keys,
 		      struct sl_err *err);
+/* The same against a parameter table (what the engine does for a cell). */
+int sl_cfg_check_params(struct json_object *cfg,
+			const struct sl_cell_param *params, struct sl_err *err);
 
 /*
  * Token bucket in "nanobits" (1e-9 bit): a rate of R bit/s adds exactly R

@@ -24,7 +24,10 @@ static inline struct loss_cell *to_loss(struct sl_cell *c)
 	return (struct loss_cell *)c;
 }
 
-static const char *const keys[] = { "loss", NULL };
+static const struct sl_cell_param params[] = {
+	{ "loss", "fraction", NULL, "probability that a packet is lost, independently of the others" },
+	{ NULL, NULL, NULL, NULL },
+};
 
 static int loss_init(struct sl_cell *c, struct json_object *cfg,
 		     struct sl_err *err)
@@ -33,9 +36,6 @@ static int loss_init(struct sl_cell *c, struct json_object *cfg,
 	int ret;
 
 	sl_pktq_init(&lc->q);
-	ret = sl_cfg_check_keys(cfg, keys, err);
-	if (ret)
-		return ret;
 	ret = sl_cfg_fraction(cfg, "loss", &lc->ppm, err);
 	if (ret < 0)
 		return ret;
@@ -83,9 +83,6 @@ static int loss_control(struct sl_cell *c, struct json_object *cfg,
 	uint32_t ppm = to_loss(c)->ppm;
 	int ret;
 
-	ret = sl_cfg_check_keys(cfg, keys, err);
-	if (ret)
-		return ret;
 	ret = sl_cfg_fraction(cfg, "loss", &ppm, err);
 	if (ret < 0)
 		return ret;
@@ -101,6 +98,8 @@ static void loss_telemetry(const struct sl_cell *c, struct json_object *obj)
 
 const struct sl_cell_ops sl_cell_loss_ops = {
 	.type = "loss",
+	.summary = "Bernoulli loss: each packet lost with one probability",
+	.params = params,
 	.size = sizeof(struct loss_cell),
 	.init = loss_init,
 	.fini = loss_fini,

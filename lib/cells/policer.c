@@ -28,7 +28,11 @@ static inline struct policer_cell *to_policer(struct sl_cell *c)
 	return (struct policer_cell *)c;
 }
 
-static const char *const keys[] = { "rate", "burst", NULL };
+static const struct sl_cell_param params[] = {
+	{ "rate", "rate", NULL, "token rate: the long-run rate that passes" },
+	{ "burst", "size", "1514b", "bucket depth: the largest burst that passes at once" },
+	{ NULL, NULL, NULL, NULL },
+};
 
 static int policer_init(struct sl_cell *c, struct json_object *cfg,
 			struct sl_err *err)
@@ -38,9 +42,7 @@ static int policer_init(struct sl_cell *c, struct json_object *cfg,
 	int ret;
 
 	sl_pktq_init(&pc->q);
-	ret = sl_cfg_check_keys(cfg, keys, err);
-	if (!ret)
-		ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
+	ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
 	if (ret)
 		return ret;
 	if (!rate)
@@ -90,9 +92,7 @@ static int policer_control(struct sl_cell *c, struct json_object *cfg,
 	uint64_t rate = pc->tb.rate, burst = pc->burst;
 	int ret;
 
-	ret = sl_cfg_check_keys(cfg, keys, err);
-	if (!ret)
-		ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
+	ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
 	if (ret)
 		return ret;
 	pc->burst = burst;
@@ -112,6 +112,8 @@ static void policer_telemetry(const struct sl_cell *c, struct json_object *obj)
 
 const struct sl_cell_ops sl_cell_policer_ops = {
 	.type = "policer",
+	.summary = "token bucket that drops what does not conform (never delays)",
+	.params = params,
 	.size = sizeof(struct policer_cell),
 	.init = policer_init,
 	.fini = policer_fini,

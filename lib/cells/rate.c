@@ -39,7 +39,13 @@ static inline struct rate_cell *to_rate(struct sl_cell *c)
 	return (struct rate_cell *)c;
 }
 
-static const char *const keys[] = { "rate", "burst", "queue", NULL };
+static const struct sl_cell_param params[] = {
+	{ "rate", "rate", NULL, "the link rate" },
+	{ "burst", "size", "1514b", "bucket depth: bytes that may leave back to back after an idle time" },
+	{ "queue", "cell", "1000pkt",
+	  "where packets wait: a size (drop-tail queue of that limit) or a queue cell object (queue, red, codel, pie, fcfs, prio, wrr, drr)" },
+	{ NULL, NULL, NULL, NULL },
+};
 
 static int rate_init(struct sl_cell *c, struct json_object *cfg,
 		     struct sl_err *err)
@@ -49,9 +55,7 @@ static int rate_init(struct sl_cell *c, struct json_object *cfg,
 	struct json_object *qcfg, *dflt = NULL;
 	int ret;
 
-	ret = sl_cfg_check_keys(cfg, keys, err);
-	if (!ret)
-		ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
+	ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
 	if (ret)
 		return ret;
 	if (!rate)
@@ -96,7 +100,8 @@ static struct sl_pkt *rate_dequeue(struct sl_cell *c, uint64_t now,
 				   uint64_t *next)
 {
 	struct rate_cell *rc = to_rate(c);
-	struct sl_pkt *p = sl_cell_child_peek(rc->queue, now);
+	/* the queue decides as of when the link is free: the last departure */
+	struct sl_pkt *p = sl_cell_child_peek(rc->queue, rc->tb.t);
 	uint64_t dep;
 
 	if (!p) {
@@ -124,9 +129,7 @@ static int rate_control(struct sl_cell *c, struct json_object *cfg,
 	struct json_object *qcfg, *obj;
 	int ret;
 
-	ret = sl_cfg_check_keys(cfg, keys, err);
-	if (!ret)
-		ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
+	ret = sl_cfg_tbucket(cfg, &rate, &burst, err);
 	if (ret)
 		return ret;
 	/* the queue's change is the only part that can still fail: do it
@@ -168,6 +171,8 @@ static void rate_telemetry(const struct sl_cell *c, struct json_object *obj)
 
 const struct sl_cell_ops sl_cell_rate_ops = {
 	.type = "rate",
+	.summary = "token-bucket shaper with a queue (any queue cell)",
+	.params = params,
 	.size = sizeof(struct rate_cell),
 	.init = rate_init,
 	.fini = rate_fini,

@@ -109,7 +109,7 @@ static void test_errors(void **state)
 	assert_string_equal(h_cell_err("{\"type\": \"queue\", \"limit\": \"0pkt\"}"),
 		"limit: \"0pkt\" is not a queue size; expected a size such as 100pkt, 1500b or 64kb (k = 1024) or \"unlimited\"");
 	assert_string_equal(h_cell_err("{\"type\": \"queue\", \"size\": 1}"),
-		"unknown key \"size\"; expected one of limit");
+		"unknown key \"size\"; expected one of limit, drop");
 }
 
 int main(void)

@@ -369,7 +369,7 @@ static void test_telemetry(void **state)
 		"\"drops\":{\"queue\":1,\"loss\":0,\"police\":0,\"aqm\":0,\"flush\":0},"
 		"\"qlen_pkts\":1,\"qlen_bytes\":1500,"
 		"\"sojourn_ns\":{\"last\":1000000,\"avg\":500000,\"max\":1000000},"
-		"\"limit\":\"2pkt\"}}");
+		"\"limit\":\"2pkt\",\"drop\":\"tail\"}}");
 	json_object_put(t);
 	/* freeing hands the waiting packet back */
 	sl_cell_free(c);

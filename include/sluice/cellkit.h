@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cellkit.h - pieces that several cells share, so that each lives once:
+ * delay distributions (lib/cells/dist.c), the delay line that releases
+ * packets at per-packet times (lib/cells/dline.c), trace files
+ * (lib/cells/tracefile.c), packet headers for classes and ECN
+ * (lib/cells/headers.c) and the class sets of the schedulers
+ * (lib/cells/sched.c).
+ *
+ * Only cell implementations include this; the dataplane needs cell.h only.
+ */
+#ifndef SLUICE_CELLKIT_H
+#define SLUICE_CELLKIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sluice/cell.h>
+
+/* ---- delay distributions (dist.c) ------------------------------------- */
+
+/*
+ * A delay is mu + sigma * Y, with Y drawn from one of these (the netem
+ * names; docs/cells.md gives each definition):
+ *   uniform       Y uniform on [-1, 1]
+ *   normal        Y standard normal
+ *   pareto        Y = min(4/3 (U^(-1/3) - 3/2), 32767/8192), U uniform on
+ *                 (0, 1]: netem's pareto table (shape 3, shifted to mean
+ *                 about 0) computed exactly instead of from 16384 steps
+ *   paretonormal  Y = (Q_N(V) + 3 Q_P(V)) / 4 with one V uniform on (0, 1):
+ *                 the normal and pareto quantiles at the same level, as
+ *                 netem's table sums them
+ */
+enum sl_dist {
+	SL_DIST_UNIFORM = 0,
+	SL_DIST_NORMAL,
+	SL_DIST_PARETO,
+	SL_DIST_PARETONORMAL,
+	SL_DIST__MAX,
+};
+
+extern const char *const sl_dist_names[]; /* NULL-terminated */
+
+/* One draw of Y. */
+double sl_dist_draw(enum sl_dist d, struct sl_rng *r);
+/* mu + sigma * Y in ns, clamped at 0 (a sample cannot be negative). */
+uint64_t sl_dist_delay(enum sl_dist d, struct sl_rng *r, uint64_t mu,
+		       uint64_t sigma);
+/* The quantile function of the standard normal, for 0 < p < 1 (exact to
+ * ~1e-12: a rational first guess refined by Newton steps on erfc). */
+double sl_normal_quantile(double p);
+
+/* ---- delay line (dline.c) --------------------------------------------- */
+
+/*
+ * Packets released at per-packet times. A packet pushed in order leaves
+ * at max(its time, the latest time given so far), so it never overtakes
+ * anything; a packet pushed out of order leaves at exactly its time, ahead
+ * of later ones (a binary heap, ties in push order). Both kinds may be
+ * mixed: the line always releases the earliest.
+ */
+struct sl_dline_slot {
+	uint64_t t;
+	uint64_t seq;
+	struct sl_pkt *p;
+};
+
+struct sl_dline {
+	struct sl_pktq fifo; /* in order: ts_depart non-decreasing */
+	struct sl_dline_slot *heap;
+	uint32_t n_heap, cap_heap;
+	uint64_t heap_bytes;
+	uint64_t seq;
+	uint64_t last; /* latest departure given so far */
+};
+
+void sl_dline_init(struct sl_dline *dl);
+/* Hands every packet back to c as FLUSH and frees the heap. */
+void sl_dline_fini(struct sl_dline *dl, struct sl_cell *c);
+/* Stores p to leave at t; returns the departure it got. */
+uint64_t sl_dline_push(struct sl_dline *dl, struct sl_pkt *p, uint64_t t,
+		       bool keep_order);
+/* The packet due first if it is due at now (ts_depart set), else NULL with
+ * *next its time (SL_TIME_NEVER when empty). */
+struct sl_pkt *sl_dline_pop(struct sl_dline *dl, uint64_t now,
+			    uint64_t *next);
+static inline uint32_t sl_dline_len(const struct sl_dline *dl)
+{
+	return dl->fifo.n + dl->n_heap;
+}
+/* True when a packet of len bytes would exceed lim (see sl_qlimit_full). */
+static inline bool sl_dline_full(const struct sl_dline *dl,
+				 const struct sl_qlimit *lim, uint32_t len)
+{
+	struct sl_pktq all = { .n = dl->fifo.n + dl->n_heap,
+			       .bytes = dl->fifo.bytes + dl->heap_bytes };
+
+	return sl_qlimit_full(lim, &all, len);
+}
+
+/* ---- trace files (tracefile.c) ---------------------------------------- */
+
+/*
+ * Reads a text trace: one record a line, fields separated by blanks or a
+ * comma, '#' starts a comment, blank lines are skipped. fn gets each
+ * record's fields (at most 8) and its line number and returns 0 or a
+ * negative errno with a message; that message comes back prefixed with
+ * "FILE:LINE: ". Files larger than 256 MiB are refused.
+ */
+typedef int (*sl_trace_line_fn)(void *ctx, unsigned lineno, char **fields,
+				unsigned n, struct sl_err *err);
+int sl_trace_read(const char *path, sl_trace_line_fn fn, void *ctx,
+		  struct sl_err *err);
+/* A decimal number of milliseconds ("12", "12.5") as ns; -EINVAL. */
+int sl_trace_ms(const char *s, uint64_t *ns);
+
+/* ---- packet headers (headers.c) --------------------------------------- */
+
+/* What a cell may need from a frame's headers (Ethernet, optional VLAN
+ * tags, IPv4 or IPv6, TCP/UDP ports). */
+struct sl_hdr {
+	int family;	  /* 0 (not IP, or no data), AF_INET, AF_INET6 */
+	uint8_t proto;	  /* IPPROTO_*; 0 when not known */
+	uint8_t tos;	  /* IPv4 TOS or IPv6 traffic class (DSCP | ECN) */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport; /* host order; 0 when not TCP/UDP */
+	uint32_t l3_off;  /* offset of the IP header in the frame */
+};
+
+/* Parses p->data (p->len bytes); false when p has no data or is not IP. */
+bool sl_hdr_parse(const struct sl_pkt *p, struct sl_hdr *h);
+/* ECN-capable transport (ECT(0), ECT(1)) or already CE. */
+bool sl_pkt_ecn_capable(const struct sl_pkt *p);
+/* Marks p CE: the flag, and the header itself when p has data (IPv4
+ * checksum updated incrementally), so that later cells and captures see
+ * the mark. False when p is not ECN-capable (the caller drops instead). */
+bool sl_pkt_mark_ce(struct sl_pkt *p);
+
+/* ---- flow classes (sched.c) ------------------------------------------- */
+
+struct sl_class_match; /* opaque: a flow spec as in flow.h */
+
+#endif
