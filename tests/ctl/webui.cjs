@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The web UI in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core from web/node_modules): the page loads, shows the
+// topology's nodes and links, and a link's byte counter grows while the
+// simulated host reports traffic. Keeps a screenshot.
+// Usage: node webui.cjs URL TOKEN SCREENSHOT NODES LINKS
+const path = require('path');
+const { chromium } = require(path.join(__dirname, '../../web/node_modules/playwright-core'));
+
+const [url, token, shot, wantNodes, wantLinks] = process.argv.slice(2);
+
+function check(cond, what) {
+	if (!cond) throw new Error(what);
+	console.log('ok: ' + what);
+}
+
+(async () => {
+	const browser = await chromium.launch({
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+	});
+	let code = 0;
+	const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+	const errors = [];
+	page.on('pageerror', (e) => errors.push(String(e)));
+	try {
+		await page.goto(`${url}/?token=${encodeURIComponent(token)}`);
+		await page.waitForSelector('#status.connected', { timeout: 10000 });
+		check(true, 'page loaded and the WebSocket is connected');
+		await page.waitForFunction(() => window.sluice.cy && window.sluice.cy.nodes().length > 0,
+			null, { timeout: 10000 });
+		const nodes = await page.evaluate(() => window.sluice.cy.nodes().map((n) => n.id()).sort().join(','));
+		const edges = await page.evaluate(() => window.sluice.cy.edges().length);
+		check(nodes === wantNodes, `graph shows nodes ${nodes} (expected ${wantNodes})`);
+		check(edges === Number(wantLinks), `graph shows ${edges} links (expected ${wantLinks})`);
+		const hostRow = await page.textContent('#hosts tbody tr[data-host="h1"]');
+		check(/h1\s*online/.test(hostRow.replace(/\s+/g, ' ')) || hostRow.includes('online'),
+			`hosts table shows h1 online (${hostRow.trim()})`);
+		const cell = 'tr[data-link="demo|h1|r1"][data-dir="up"] td.bytes';
+		await page.waitForFunction((sel) => {
+			const td = document.querySelector(sel);
+			return td && td.textContent !== '';
+		}, cell, { timeout: 10000 });
+		const b0 = Number(await page.textContent(cell));
+		await page.waitForTimeout(1500);
+		const b1 = Number(await page.textContent(cell));
+		check(b1 > b0, `link h1->r1 byte counter updates while traffic flows (${b0} -> ${b1})`);
+		const colour = await page.evaluate(() =>
+			window.sluice.cy.getElementById('demo|h1|r1').data('color'));
+		check(colour.startsWith('hsl('), `link h1-r1 coloured by utilisation (${colour})`);
+		const points = await page.evaluate(() => {
+			const s = window.sluice.series.get(window.sluice.selected);
+			return s ? s.t.length : 0;
+		});
+		check(points >= 2, `time series of the selected link has ${points} points`);
+		check(await page.$('#series .uplot') !== null, 'time-series plot drawn');
+		check(errors.length === 0, `no JavaScript errors (${errors.join('; ')})`);
+	} catch (e) {
+		console.log('FAIL: ' + e.message);
+		code = 1;
+	} finally {
+		await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+		await browser.close();
+	}
+	process.exit(code);
+})();
