@@ -92,6 +92,10 @@ int sl_kpolicy_from_policy(const char *policy_json, uint32_t mtu,
 				goto out;
 			}
 			out->fabric.loss_ppm = ppm;
+		} else if (!strcmp(key, "seed")) {
+			/* The seed of the dataplane's loss generators; the
+			 * kernel's (bpf_get_prandom_u32) cannot be seeded,
+			 * so kernel loss is random but not reproducible. */
 		} else if (!strcmp(key, "delay") || !strcmp(key, "jitter") ||
 			   !strcmp(key, "cells")) {
 			ret = sl_err_set(err, EOPNOTSUPP,
@@ -100,7 +104,7 @@ int sl_kpolicy_from_policy(const char *policy_json, uint32_t mtu,
 			goto out;
 		} else {
 			ret = sl_err_set(err, EINVAL,
-					 "policy.%s: unknown key; expected " KPOLICY_KEYS " (or delay, jitter, cells in normal mode)",
+					 "policy.%s: unknown key; expected " KPOLICY_KEYS " (or seed; delay, jitter, cells in normal mode)",
 					 key);
 			goto out;
 		}

@@ -7,6 +7,9 @@
  *   "policer", "burst" a token-bucket policer in the fabric program: traffic
  *                      above the rate is dropped, bursts up to "burst" pass;
  *   "loss"             random loss in the fabric program, e.g. "10%".
+ *   "seed"             accepted and ignored: it seeds the user-space
+ *                      dataplane's loss; the kernel's random numbers cannot
+ *                      be seeded, so kernel loss is not reproducible.
  * Keys that need the user-space dataplane (delay, jitter, cells) fail with
  * -EOPNOTSUPP naming the key.
  *

@@ -82,6 +82,8 @@ static void test_loss(void **state)
 	assert_int_equal(plan("{\"loss\":\"0%\"}").fabric.loss_ppm, 0);
 	assert_int_equal(plan("{\"loss\":\"100%\"}").fabric.loss_ppm, 1000000);
 	assert_int_equal(plan("{\"loss\":\"0.25\"}").fabric.loss_ppm, 250000);
+	/* a seed is for the user-space dataplane: accepted, nothing else */
+	assert_int_equal(plan("{\"loss\":\"1%\",\"seed\":7}").fabric.loss_ppm, 10000);
 }
 
 /* rate and queue are lib/shaper.c's: the same numbers it computes alone. */
@@ -124,7 +126,7 @@ static void test_errors(void **state)
 	bad("{\"cells\":[]}", -EOPNOTSUPP,
 	    "policy.cells: needs the normal-mode dataplane (cells), which this build does not have yet; the kernel path does rate, queue, policer, burst and loss");
 	bad("{\"speed\":\"1mbit\"}", -EINVAL,
-	    "policy.speed: unknown key; expected rate, queue, policer, burst and loss (or delay, jitter, cells in normal mode)");
+	    "policy.speed: unknown key; expected rate, queue, policer, burst and loss (or seed; delay, jitter, cells in normal mode)");
 	/* the shaper's own messages come through */
 	bad("{\"rate\":\"fast\",\"policer\":\"1mbit\"}", -EINVAL,
 	    "policy.rate: \"fast\"; expected a rate such as 10mbit");
