@@ -522,8 +522,14 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		r->body_len += len;
 		r->body[r->body_len] = '\0';
 		return 0;
-	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		return route(wsi, r) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+		int ret = route(wsi, r);
+
+		free(r->body);
+		r->body = NULL;
+		r->body_len = r->body_cap = 0;
+		return ret ? -1 : 0;
+	}
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!r || !r->resp)
 			break;
@@ -554,6 +560,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		}
 		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (!r)
 			break;
 		free(r->body);
