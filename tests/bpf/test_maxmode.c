@@ -81,7 +81,10 @@ static void drop_fabric(struct sl_fabric *f)
 	assert_int_equal(sl_fabric_unpin(pin_dir, NULL), 0);
 }
 
+/* data starts 2 bytes into a 4-aligned struct, so the IP header that
+ * follows the 14-byte Ethernet header is 4-aligned (struct iphdr access) */
 struct pkt {
+	uint16_t align;
 	uint8_t data[4000];
 	uint32_t len;
 };
@@ -302,7 +305,7 @@ static uint64_t train(struct sl_fabric *f, uint32_t len, uint32_t n,
  * packet) must hold on every attempt. The lower bound (less tol) only
  * holds if the train was never off the CPU for longer than the bucket
  * takes to fill (other work on the 2 cores can preempt it: the bursts
- * below are 10 ms or more at their rates for that reason), so an attempt
+ * below are 20 ms at their rates for that reason), so an attempt
  * that misses it is retried, twice at most, from a reset (full) bucket:
  * credit lo_reset to hi_reset.
  */
@@ -345,7 +348,7 @@ static void expect_rate(struct sl_fabric *f, const struct rate_case *c)
 static void test_policer_rate(void **state)
 {
 	struct sl_fabric *f = make_fabric();
-	struct rate_case c = { .len = 1000, .n = 1000000, .burst = 250000,
+	struct rate_case c = { .len = 1000, .n = 1000000, .burst = 500000,
 			       .cpus = 1, .bps = 200000000, .tol = 0.01 };
 	struct sl_fabric_stats s;
 
@@ -379,7 +382,7 @@ static void test_policer_burst_exact(void **state)
 static void test_policer_shared_across_cpus(void **state)
 {
 	struct sl_fabric *f = make_fabric();
-	struct rate_case c = { .len = 1000, .n = 1000000, .burst = 250000,
+	struct rate_case c = { .len = 1000, .n = 1000000, .burst = 500000,
 			       .cpus = 2, .bps = 200000000, .tol = 0.02 };
 
 	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
@@ -394,7 +397,7 @@ static void test_policer_rate_change(void **state)
 {
 	struct sl_fabric *f = make_fabric();
 	struct sl_fabric_policy got;
-	struct rate_case c = { .len = 1000, .n = 1000000, .burst = 500000,
+	struct rate_case c = { .len = 1000, .n = 1000000, .burst = 1000000,
 			       .cpus = 1, .bps = 400000000, .tol = 0.01 };
 	double t;
 
@@ -423,12 +426,14 @@ static void test_policer_rate_change(void **state)
  * can be) passes on a full bucket and leaves a debt, so the average rate
  * still holds. (BPF_PROG_TEST_RUN takes at most a page of data, so the
  * packet is 3000 bytes and the burst 2900: at 5 Mbit/s the bucket fills
- * in 4.6 ms, so the train tolerates being off the CPU that long.) */
+ * in 4.6 ms, so the train tolerates being off the CPU that long; the
+ * lower bound is loose, the upper one is what tells a kept debt from a
+ * forgotten one: forgetting it would pass 3000/2900 = 3.4% too many.) */
 static void test_policer_oversize_debt(void **state)
 {
 	struct sl_fabric *f = make_fabric();
 	struct rate_case c = { .len = 3000, .n = 3000000, .burst = 2900,
-			       .cpus = 1, .bps = 5000000, .tol = 0.03 };
+			       .cpus = 1, .bps = 5000000, .tol = 0.05 };
 	struct pkt p;
 
 	pkt_len(&p, c.len);
