@@ -36,6 +36,7 @@
 	X(loss_4state)   \
 	X(policer)       \
 	X(queue)         \
+	X(red)           \
 	X(rate)
 
 #define DECLARE_OPS(name) extern const struct sl_cell_ops sl_cell_##name##_ops;

@@ -146,6 +146,12 @@ bool sl_pkt_ecn_capable(const struct sl_pkt *p);
  * the mark. False when p is not ECN-capable (the caller drops instead). */
 bool sl_pkt_mark_ce(struct sl_pkt *p);
 
+/* The congestion signal of an AQM: marks p CE when ecn is on and p is
+ * ECN-capable (returns false: p stays with the caller, *marks counted),
+ * else drops it as SL_DROP_AQM (returns true). */
+bool sl_aqm_signal(struct sl_cell *c, struct sl_pkt *p, bool ecn,
+		   uint64_t *marks);
+
 /* ---- flow classes (sched.c) ------------------------------------------- */
 
 struct sl_class_match; /* opaque: a flow spec as in flow.h */

@@ -27,8 +27,8 @@
 #define SL_NSEC_PER_SEC 1000000000ull
 
 enum sl_pkt_flag {
-	SL_PKT_ECN_CE = 1u << 0, /* an AQM marked it; the dataplane rewrites
-				  * the IP header before transmitting */
+	SL_PKT_ECN_CE = 1u << 0, /* an AQM marked it CE; when the packet has
+				  * data the IP header says so too */
 	SL_PKT_CLONE = 1u << 1,  /* made by a cell (duplicate), not received */
 	SL_PKT_CORRUPT = 1u << 2, /* a cell flipped bits in data */
 };
