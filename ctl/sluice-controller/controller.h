@@ -203,5 +203,7 @@ void topo_on_ack(struct ctl *c, const struct pending *p, bool ok,
 
 /* hostsim.c: a simulated host for tests and load (sluice-controller hostsim). */
 int hostsim_main(int argc, char **argv);
+/* call.c: one REST request through lib/ctl_client.c. */
+int call_main(int argc, char **argv);
 
 #endif

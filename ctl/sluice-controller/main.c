@@ -11,6 +11,7 @@
  *   add-host NAME         register a host; prints its token
  *   add-token NAME ROLE   an API ("api") or web UI ("ui") token; prints it
  *   hostsim               a simulated host (tests, load; hostsim.c)
+ *   call URL METHOD PATH  one REST request (call.c)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 "       sluice-controller [OPTION]... add-host NAME [--token TOKEN]\n"
 "       sluice-controller [OPTION]... add-token NAME api|ui [--token TOKEN]\n"
 "       sluice-controller hostsim --url URL --host NAME --token TOKEN [...]\n"
+"       sluice-controller call [--token T] URL METHOD PATH [JSON]\n"
 "The sluice controller: hosts (sluiced) connect to it over a WebSocket, it\n"
 "keeps the testbed in PostgreSQL and serves the REST API, /metrics and the\n"
 "web UI.\n"
@@ -250,6 +252,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "hostsim"))
 		return hostsim_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "call"))
+		return call_main(argc - 1, argv + 1);
 	*o = (struct ctl_conf){
 		.port = CONTROLLER_PORT_DEFAULT,
 		.db = "dbname=sluice",

@@ -187,6 +187,29 @@ t_example_closed_loop() {
 	grep -q '"a":"h1","b":"r1","dir":"up","policy":{"rate":"1600000bit"}' "$SIM_OUT"
 }
 
+t_rest_client() {
+	# lib/ctl_client.c, as sluicectl --controller uses it.
+	local out
+	out=$("$CONTROLLER" call --token "$API_TOKEN" "http://127.0.0.1:$CTL_PORT" GET /api/hosts) ||
+		{ echo "$out"; return 1; }
+	echo "$out" | grep -q '^200 {"hosts":\[{"id":"h1"' || { echo "$out"; return 1; }
+	out=$("$CONTROLLER" call --token "$API_TOKEN" "http://127.0.0.1:$CTL_PORT" PUT /api/policy \
+		'{"topology":"demo","a":"r1","b":"h2","dir":"up","policy":{"rate":"9mbit"}}') ||
+		{ echo "$out"; return 1; }
+	echo "$out" | grep -q '^200 {"ok":true' || return 1
+	wait_for 3 grep -q '"policy":{"rate":"9mbit"}' "$SIM_OUT" || return 1
+	out=$("$CONTROLLER" call --token "$API_TOKEN" "http://127.0.0.1:$CTL_PORT" POST /api/topologies \
+		'{"topology":{"name":"bad","nodes":[{"name":"1x"}]}}')
+	echo "$out"
+	echo "$out" | grep -q '^400 {"ok":false,"code":"invalid"' || return 1
+	out=$("$CONTROLLER" call --token wrong "http://127.0.0.1:$CTL_PORT" GET /api/hosts)
+	echo "$out" | grep -q '^401 ' || return 1
+	# Nothing listening: a clear error, exit status 1, no library noise.
+	out=$("$CONTROLLER" call "http://127.0.0.1:1" GET /api/hosts 2>&1) && return 1
+	echo "$out"
+	[ "$out" = "sluice-controller call: http://127.0.0.1:1: Unable to connect" ]
+}
+
 # --- telemetry -----------------------------------------------------------
 
 # No gap: per (host, boot) the reports stored are exactly min..max.
@@ -266,6 +289,8 @@ t_tls() {
 		spid=$!
 		wait_for 5 grep -q "connected to 127.0.0.1:$port as h2" "$out.log" || ok=0
 		kill "$spid"; wait "$spid" 2>/dev/null
+		"$CONTROLLER" call --insecure --token "$API_TOKEN" "https://127.0.0.1:$port" GET /api/hosts |
+			grep -q '^200 ' || { echo "REST over https failed"; ok=0; }
 		# Plain HTTP on the TLS port is refused.
 		curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && ok=0
 	fi
@@ -317,6 +342,7 @@ t_run "apply a topology through the REST API" t_apply
 t_run "policy row from a Python script: COMMIT -> host < 200 ms" t_policy_latency
 t_run "policy through the REST API reaches the host" t_policy_rest
 t_run "flow rows reach the host (add, disable)" t_flow
+t_run "REST client library (sluicectl --controller): GET, PUT, errors" t_rest_client
 t_run "examples/scripts/rate_steps.py changes the live link" t_example_rate_steps
 t_run "examples/scripts/closed_loop.py reads metrics and reacts" t_example_closed_loop
 t_run "Prometheus /metrics parses" t_prometheus
