@@ -22,8 +22,12 @@
 #define CONTROLLER_VERSION "0.1.0"
 #define CONTROLLER_PORT_DEFAULT 7700
 #define CONTROLLER_CONFIG_DEFAULT "/etc/sluice/controller.conf"
-#define CONTROLLER_MIGRATIONS_DEFAULT "/usr/local/share/sluice/migrations"
-#define CONTROLLER_WEB_DEFAULT "/usr/local/share/sluice/web"
+/* make sets SL_DATADIR to $(PREFIX)/share/sluice, where install puts them. */
+#ifndef SL_DATADIR
+#define SL_DATADIR "/usr/local/share/sluice"
+#endif
+#define CONTROLLER_MIGRATIONS_DEFAULT SL_DATADIR "/migrations"
+#define CONTROLLER_WEB_DEFAULT SL_DATADIR "/web"
 #define NOTIFY_CHANNEL "sluice_changes"
 
 struct ctl_conf {
