@@ -30,6 +30,7 @@
  * line here.
  */
 #define SL_CELL_TYPES(X) \
+	X(codel)         \
 	X(delay)         \
 	X(loss)          \
 	X(loss_ge)       \
