@@ -35,6 +35,7 @@
 	X(loss)          \
 	X(loss_ge)       \
 	X(loss_4state)   \
+	X(pie)           \
 	X(policer)       \
 	X(queue)         \
 	X(red)           \
