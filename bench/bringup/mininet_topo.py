@@ -8,11 +8,12 @@ of `sluicectl gen`), times net.build()+net.start() and net.stop(), and
 prints one JSON line:
 
     {"up": S, "down": S, "freed": S, "nodes": N, "links": L, "mode": M,
-     "mem_used_kb": K, "mem_slab_kb": K, "mem_percpu_kb": K, ...}
+     "mem_used_kb": K, "mem_kernel_kb": K, "mem_slab_kb": K, ...}
 
 "freed" is the time from the start of net.stop() until the kernel has
-freed the network namespaces (see ns_objects()); the mem_* fields are the
-growth of used memory (MemTotal - MemAvailable), Slab and Percpu between before
+freed the network namespaces (see ns_unnamed()); the mem_* fields are the
+growth of used memory (MemTotal - MemAvailable), of the kernel's (Slab +
+Percpu + VmallocUsed) and of Slab alone between before
 build() and a settled, running network, page cache dropped both times.
 
 Reading the sluice file rather than generating the graph again is what
@@ -89,42 +90,49 @@ class FromSluice(Topo):
             self.addLink(names[a], names[b])
 
 
-def ns_objects():
-    """Network namespaces the kernel still holds: the active objects of
-    the net_namespace slab cache, after a shrink so that objects freed
-    into per-CPU slabs are not counted. Namespace teardown is
-    asynchronous (a workqueue), so this lags behind the processes."""
+def ns_unnamed():
+    """Network namespaces the kernel holds that have no name in
+    /run/netns: those of processes (Mininet's hosts) and those being torn
+    down, which the kernel does asynchronously (a workqueue). Named ones
+    are left out so that other people's tests creating and deleting named
+    namespaces meanwhile do not count. The kernel's count is the active
+    objects of the net_namespace slab cache, after a shrink so that
+    objects freed into per-CPU slabs do not count."""
+    try:
+        named = len(os.listdir('/run/netns'))
+    except OSError:
+        named = 0
     try:
         with open('/sys/kernel/slab/net_namespace/shrink', 'w') as f:
             f.write('1')
         with open('/proc/slabinfo', encoding='ascii') as f:
             for line in f:
                 if line.startswith('net_namespace '):
-                    return int(line.split()[1])
+                    return int(line.split()[1]) - named
     except OSError:
         pass
     return None
 
 
-def wait_freed(base, n, timeout=120.0):
-    """Seconds until at most n/20 of our n namespaces are left (others
-    may create namespaces meanwhile), or None."""
-    if base is None:
+def wait_freed(before, n, timeout=30.0):
+    """Seconds until all but 5% of our n namespaces are freed, counting
+    from `before` (ns_unnamed() while they were alive), or None."""
+    if before is None:
         return None
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        cur = ns_objects()
+        cur = ns_unnamed()
         if cur is None:
             return None
-        if cur - base <= n // 20:
+        if before - cur >= n * 95 // 100:
             return time.monotonic() - t0
         time.sleep(0.05)
     return None
 
 
 def meminfo():
-    """Used (MemTotal - MemAvailable), Slab and Percpu in kB, page cache
-    dropped."""
+    """Used (MemTotal - MemAvailable), kernel (Slab + Percpu +
+    VmallocUsed) and Slab in kB, page cache dropped."""
     subprocess.run(['sync'], check=False)
     with open('/proc/sys/vm/drop_caches', 'w') as f:
         f.write('3')
@@ -134,8 +142,9 @@ def meminfo():
         for line in f:
             k, v = line.split(':', 1)
             m[k] = int(v.split()[0])
-    return (m['MemTotal'] - m['MemAvailable'], m['Slab'],
-            m.get('Percpu', 0))
+    return (m['MemTotal'] - m['MemAvailable'],
+            m['Slab'] + m.get('Percpu', 0) + m.get('VmallocUsed', 0),
+            m['Slab'])
 
 
 def root_links():
@@ -210,9 +219,8 @@ def main():
     try:
         net = Mininet(topo=topo, build=False, controller=None,
                       switch=LinuxBridge, host=Host, waitConnected=False)
-        base = ns_objects()
         if args.mem:
-            used0, slab0, pcpu0 = meminfo()
+            used0, kern0, slab0 = meminfo()
         t0 = time.monotonic()
         net.build()
         t1 = time.monotonic()
@@ -224,15 +232,16 @@ def main():
         res['switches'] = len(net.switches)
         if args.mem:
             time.sleep(args.settle)
-            used1, slab1, pcpu1 = meminfo()
+            used1, kern1, slab1 = meminfo()
             res['mem_used_kb'] = used1 - used0
+            res['mem_kernel_kb'] = kern1 - kern0
             res['mem_slab_kb'] = slab1 - slab0
-            res['mem_percpu_kb'] = pcpu1 - pcpu0
+        before = ns_unnamed()
         t0 = time.monotonic()
         net.stop()
         res['down'] = time.monotonic() - t0
         net = None
-        freed = wait_freed(base, res['hosts'])
+        freed = wait_freed(before, res['hosts'])
         res['freed'] = None if freed is None else res['down'] + freed
     finally:
         left = cleanup(net)

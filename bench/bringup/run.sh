@@ -28,9 +28,10 @@ MN_REPEAT=${BENCH_MN_REPEAT:-}
 MININET=1
 MN_CLEAN=0
 SETTLE=2
-# Namespaces of other people's tests come and go while we wait for the
-# kernel to free ours: "freed" means at most N/20 of our N are left.
-FREED_TIMEOUT=120
+# Namespace teardown in the kernel is asynchronous (a workqueue); "freed"
+# is the time until it is done, see ns_dying().
+FREED_TIMEOUT=30
+KEEP=0
 
 usage() {
 	sed -n '/^# Usage:/,/^# Root only/p' "$0" | sed 's/^# \{0,1\}//'
@@ -45,6 +46,7 @@ usage() {
 	                         *-ethN link and /tmp/*.log, not only ours.
 	  --settle S             seconds between bring-up and the memory reading
 	                         (default 2)
+	  --keep                 keep the work directory (raw results, logs)
 	EOF
 }
 
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--no-mininet) MININET=0 ;;
 	--mn-clean) MN_CLEAN=1 ;;
 	--settle) SETTLE=${2:?}; shift ;;
+	--keep) KEEP=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench/bringup: unknown argument '$1'; see --help" >&2; exit 2 ;;
 	esac
@@ -80,7 +83,8 @@ DPID=""
 FAILED=0
 NAMES=(bench-lin200 bench-ft8 bench-lin1000)
 
-log() { echo "# $*"; }
+T0=$EPOCHREALTIME
+log() { printf '# %6.1f s  %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$T0" 'BEGIN { print a - b }')" "$*"; }
 fail() {
 	echo "bench/bringup: FAILED: $*" >&2
 	FAILED=1
@@ -93,22 +97,31 @@ count_ns() {
 		awk -v t="sluice.$1" '$1 == t || index($1, t ".") == 1' | wc -l
 }
 
-# Network namespaces the kernel still holds (see mininet_topo.py).
-ns_objects() {
+# Network namespaces the kernel holds that have no name in /run/netns:
+# those of processes (and Mininet's) and those being torn down. Counting
+# unnamed ones makes the figure immune to other people's tests creating
+# and deleting named namespaces meanwhile. The kernel's count is the
+# net_namespace slab's active objects after a shrink (else objects freed
+# into per-CPU slabs still count). -1: not measurable here.
+ns_dying() {
+	local named
+	named=$(find /run/netns -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	echo 1 >/sys/kernel/slab/net_namespace/shrink 2>/dev/null
-	awk '$1 == "net_namespace" { print $2; f = 1 } END { if (!f) print -1 }' \
-		/proc/slabinfo 2>/dev/null
+	awk -v named="$named" '$1 == "net_namespace" { print $2 - named; f = 1 }
+		END { if (!f) print -1 }' /proc/slabinfo 2>/dev/null
 }
 
-# "used slab percpu" in kB, page cache dropped first;
-# used = MemTotal - MemAvailable.
+# "used kernel slab" in kB, page cache dropped first. used = MemTotal -
+# MemAvailable moves with everything else running on the machine; kernel =
+# Slab + Percpu + VmallocUsed is where namespaces and interfaces live, and
+# moves much less with other people's processes.
 mem_read() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	sleep 0.5
 	awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
-	     /^Slab:/ { s = $2 } /^Percpu:/ { p = $2 }
-	     END { print t - a, s, p + 0 }' /proc/meminfo
+	     /^Slab:/ { s = $2 } /^Percpu:/ { p = $2 } /^VmallocUsed:/ { v = $2 }
+	     END { print t - a, s + p + v, s }' /proc/meminfo
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
@@ -146,7 +159,7 @@ cleanup() {
 		echo "bench/bringup: could not remove everything (see ip netns list)" >&2
 		rc=1
 	fi
-	if [ "$rc" -eq 0 ] && [ "$FAILED" -eq 0 ]; then
+	if [ "$rc" -eq 0 ] && [ "$FAILED" -eq 0 ] && [ "$KEEP" -eq 0 ]; then
 		rm -rf "$W"
 	else
 		echo "bench/bringup: logs kept in $W" >&2
@@ -169,7 +182,7 @@ for n in "${NAMES[@]}"; do
 	[ "$(count_ns "$n")" -eq 0 ] ||
 		fail "namespaces sluice.$n* exist already (another bench running? see ip netns list)"
 done
-[ "$(ns_objects)" -ge 0 ] ||
+[ "$(ns_dying)" -ge 0 ] ||
 	log "no net_namespace slab cache: 'freed' times are not measured"
 
 mkdir -p "$SLUICE_RUNDIR"
@@ -191,8 +204,8 @@ done
 RES=$W/results # lines: case side rep key value
 rec() { echo "$1 $2 $3 $4 $5" >>"$RES"; }
 
-# Wait until fn (count_ns NAME / ns_objects) is <= limit; prints seconds
-# since t0, or "-" on timeout.
+# Wait until "$@" (count_ns NAME / ns_dying) prints a number <= limit;
+# prints the seconds since t0, or "-" on timeout.
 wait_until() {
 	local t0=$1 limit=$2 timeout=$3 cur
 	shift 3
@@ -212,10 +225,9 @@ wait_until() {
 
 # sluice_run CASE FILE TOPO NODES REP: one timed up / down.
 sluice_run() {
-	local c=$1 file=$2 topo=$3 nodes=$4 rep=$5 base t0 t1 m0 m1 s0 s1 p0 p1
+	local c=$1 file=$2 topo=$3 nodes=$4 rep=$5 base t0 t1 m0 m1 s0 s1 k0 k1
 	local r0 r1 secs
-	base=$(ns_objects)
-	read -r m0 s0 p0 < <(mem_read)
+	read -r m0 k0 s0 < <(mem_read)
 	r0=$(rss_kb)
 	# The page cache was just dropped: load sluicectl and its libraries
 	# again so that the timed run is not a cold start (Mininet's Python
@@ -239,14 +251,15 @@ sluice_run() {
 		fail "$topo: expected $((nodes + 1)) namespaces, found $(count_ns "$topo")"
 
 	sleep "$SETTLE"
-	read -r m1 s1 p1 < <(mem_read)
+	read -r m1 k1 s1 < <(mem_read)
 	r1=$(rss_kb)
 	rec "$c" sluice "$rep" mem_used_kb $((m1 - m0))
 	rec "$c" sluice "$rep" mem_slab_kb $((s1 - s0))
-	rec "$c" sluice "$rep" mem_percpu_kb $((p1 - p0))
+	rec "$c" sluice "$rep" mem_kernel_kb $((k1 - k0))
 	rec "$c" sluice "$rep" rss0_kb "$r0"
 	rec "$c" sluice "$rep" rss1_kb "$r1"
 
+	base=$(ns_dying)
 	t0=$(now)
 	"$SLUICECTL" -q down "$topo" || fail "sluicectl down $topo"
 	t1=$(now)
@@ -254,7 +267,7 @@ sluice_run() {
 	rec "$c" sluice "$rep" gone "$(wait_until "$t0" 0 60 count_ns "$topo")"
 	if [ "$base" -ge 0 ]; then
 		rec "$c" sluice "$rep" freed \
-			"$(wait_until "$t0" $((base + nodes / 20)) "$FREED_TIMEOUT" ns_objects)"
+			"$(wait_until "$t0" $((base + (nodes + 1) / 20)) "$FREED_TIMEOUT" ns_dying)"
 	fi
 	[ "$(count_ns "$topo")" -eq 0 ] || fail "$topo: namespaces left after down"
 }
@@ -265,7 +278,7 @@ mininet_run() {
 	out=$("$PY" "$MNTOPO" --mem --settle "$SETTLE" --mode "$mode" "$file" \
 		2>>"$W/mininet.log") ||
 		{ tail -20 "$W/mininet.log" >&2; fail "Mininet ($mode) on $file"; }
-	for k in up down freed mem_used_kb mem_slab_kb mem_percpu_kb; do
+	for k in up down freed mem_used_kb mem_kernel_kb mem_slab_kb; do
 		rec "$c" mininet "$rep" "$k" "$("$PY" -c '
 import json, sys
 v = json.loads(sys.argv[1]).get(sys.argv[2])
@@ -290,6 +303,7 @@ ratio() { # a / b, "-" when either is missing
 # --- the runs
 START=$(now)
 log "bench/bringup: $(nproc) cores, kernel $(uname -r), repeat $REPEAT (Mininet $MN_REPEAT)"
+log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 : >"$RES"
 for rep in $(seq "$REPEAT"); do
 	log "sluice linear 200, run $rep"
@@ -318,6 +332,8 @@ echo
 echo "Bring-up and teardown, seconds (median of $REPEAT sluice / $MN_REPEAT Mininet runs)"
 echo "  up: until the command returns; down: idem; gone: until 'ip netns list'"
 echo "  no longer shows them; freed: until the kernel has freed the namespaces"
+echo "  (- : not within ${FREED_TIMEOUT} s; the kernel frees them in batches after RCU"
+echo "  grace periods, on one workqueue shared with everyone's namespaces)"
 printf '%-16s %5s %5s | %7s %6s %6s %6s | %7s %6s %6s | %7s %7s %7s\n' \
 	case nodes links "sl up" "down" "gone" "freed" "mn up" "down" "freed" \
 	"x up" "x down" "x freed"
@@ -342,27 +358,23 @@ echo "   'lxbr': routers as LinuxBridge switches with STP, hosts as hosts)"
 
 echo
 echo "Memory growth while up (median; page cache dropped before each reading)"
-printf '%-22s %6s %9s %9s %9s %12s\n' case nodes "used MiB" "slab MiB" \
-	"sluiced" "per node kB"
+printf '%-24s %5s %9s %10s %9s %9s %14s\n' case nodes "used MiB" "kernel MiB" \
+	"slab MiB" "sluiced" "per node kB"
 mrow() { # label case side nodes
-	local u s p r0=0 r1=0 per rss="-"
+	local u k s r1=0 rss="-"
 	u=$(med "$2" "$3" mem_used_kb %.0f)
+	k=$(med "$2" "$3" mem_kernel_kb %.0f)
 	s=$(med "$2" "$3" mem_slab_kb %.0f)
-	p=$(med "$2" "$3" mem_percpu_kb %.0f)
 	if [ "$3" = sluice ]; then
-		r0=$(med "$2" "$3" rss0_kb %.0f)
 		r1=$(med "$2" "$3" rss1_kb %.0f)
 		rss=$(awk -v b="$r1" 'BEGIN { printf "%.1f MiB", b / 1024 }')
 	fi
-	# What the kernel took: the used growth less the daemon's own, or
-	# slab + per-CPU growth if that is larger (other people's processes
-	# may free memory while we measure); plus the whole daemon.
-	per=$(awk -v u="$u" -v s="$s" -v p="$p" -v a="$r0" -v b="$r1" -v n="$4" \
-		'BEGIN { k = u - (b - a); if (s + p > k) k = s + p
-			 printf "%.0f", (k + b) / n }')
-	printf '%-22s %6s %9s %9s %9s %12s\n' "$1" "$4" \
+	printf '%-24s %5s %9s %10s %9s %9s %14s\n' "$1" "$4" \
 		"$(awk -v v="$u" 'BEGIN { printf "%.1f", v / 1024 }')" \
-		"$(awk -v v="$s" 'BEGIN { printf "%.1f", v / 1024 }')" "$rss" "$per"
+		"$(awk -v v="$k" 'BEGIN { printf "%.1f", v / 1024 }')" \
+		"$(awk -v v="$s" 'BEGIN { printf "%.1f", v / 1024 }')" "$rss" \
+		"$(awk -v k="$k" -v r="$r1" -v u="$u" -v n="$4" \
+			'BEGIN { printf "%.0f (%.0f)", (k + r) / n, u / n }')"
 }
 mrow "sluice linear 200" lin200 sluice 200
 mrow "sluice fat-tree 8" ft8 sluice 208
@@ -372,33 +384,40 @@ if [ "$MININET" -eq 1 ]; then
 	mrow "Mininet fat-tree 8" ft8 mininet 208
 	mrow "Mininet fat-tree 8 lxbr" ft8-lxbr mininet 208
 fi
-echo "  (used = MemTotal - MemAvailable; per node = (max(used growth less"
-echo "   sluiced's growth, slab + per-CPU growth) + sluiced's whole RSS) / nodes;"
-echo "   Mininet's used growth includes its shells)"
+echo "  kernel = Slab + Percpu + VmallocUsed; used = MemTotal - MemAvailable,"
+echo "  which other work on the machine moves too. per node = (kernel growth"
+echo "  + sluiced's whole RSS) / nodes; in parentheses: used growth / nodes"
+echo "  (for Mininet that includes its bash shells)."
 
 # --- profile of sluice's bring-up of linear 1000, from the progress lines
-# Each phase reports every 64 items and at its end; its start is
-# extrapolated back from its first report at the phase's own rate.
+# Each phase reports every 64 items and at its end. Its start is
+# extrapolated back from its first report at its own rate, and it lasts
+# until the next one starts: the kernel does a batch of netlink requests
+# when it is flushed, which for the last batch is after the phase's final
+# report. What comes before the first phase is "setup".
 echo
 echo "sluice linear 1000 bring-up by phase (median of $REPEAT runs, from the progress lines)"
 for rep in $(seq "$REPEAT"); do
 	awk '
+	/\[done\]/ { done = $1; next }
 	{ t = $1; ph = $2; gsub(/[][]/, "", ph); split($3, d, "/")
 	  if (!(ph in first)) { order[++n] = ph; first[ph] = t; fd[ph] = d[1] }
 	  last[ph] = t; tot[ph] = d[2] }
-	/\[done\]/ { done = t; next }
 	END {
-		prev = 0
 		for (i = 1; i <= n; i++) {
 			p = order[i]
-			if (tot[p] > fd[p]) rate = (last[p] - first[p]) / (tot[p] - fd[p])
-			else rate = 0
-			start = first[p] - fd[p] * rate
-			if (i == 1) print "setup", start, 1
-			print p, last[p] - start, tot[p]
-			prev = last[p]
+			rate = 0
+			if (tot[p] > fd[p])
+				rate = (last[p] - first[p]) / (tot[p] - fd[p])
+			start[i] = first[p] - fd[p] * rate
 		}
-		if (done) print "commit", done - prev, 1
+		if (n) print "setup", start[1], 1
+		for (i = 1; i <= n; i++) {
+			p = order[i]
+			end = i < n ? start[i + 1] : last[p]
+			print p, end - start[i], tot[p]
+		}
+		if (n && done) print "commit", done - last[order[n]], 1
 	}' "$W/progress.lin1000.$rep"
 done >"$W/phases"
 printf '%-12s %8s %8s %12s\n' phase seconds items "ms per item"
@@ -431,7 +450,7 @@ if [ "$MININET" -eq 1 ]; then
 			"$(awk -v v="$r" 'BEGIN { print (v != "-" && v >= 10) }')"
 	done
 fi
-PER=$(mrow x lin1000 sluice 1000 | awk '{ print $NF }')
+PER=$(mrow x lin1000 sluice 1000 | awk '{ print $(NF - 1) }')
 tgt "under 1 MB (1024 kB) per node at 1000 nodes" "$PER kB" \
 	"$(awk -v v="$PER" 'BEGIN { print (v < 1024) }')"
 
@@ -448,4 +467,6 @@ if [ "$MININET" -eq 1 ]; then
 fi
 echo "ratio: bringup lin1000 up seconds $L1000 (target < 5)"
 echo "ratio: bringup lin1000 kB per node $PER (target < 1024)"
+log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$KEEP" -eq 1 ] && log "raw results: $RES"
 log "bench/bringup: done in $(awk -v a="$(now)" -v b="$START" 'BEGIN { printf "%.0f", a - b }') s"
