@@ -32,13 +32,17 @@
 #define SL_CELL_TYPES(X) \
 	X(codel)         \
 	X(delay)         \
+	X(drr)           \
+	X(fcfs)          \
 	X(loss)          \
 	X(loss_ge)       \
 	X(loss_4state)   \
 	X(pie)           \
 	X(policer)       \
+	X(prio)          \
 	X(queue)         \
 	X(red)           \
+	X(wrr)           \
 	X(rate)
 
 #define DECLARE_OPS(name) extern const struct sl_cell_ops sl_cell_##name##_ops;

@@ -152,8 +152,73 @@ bool sl_pkt_mark_ce(struct sl_pkt *p);
 bool sl_aqm_signal(struct sl_cell *c, struct sl_pkt *p, bool ecn,
 		   uint64_t *marks);
 
-/* ---- flow classes (sched.c) ------------------------------------------- */
+/* ---- schedulers over flow classes (sched.c) ---------------------------- */
 
-struct sl_class_match; /* opaque: a flow spec as in flow.h */
+/*
+ * A scheduler is a queue cell with one child queue per class. Its config:
+ *   {"classes": [{"name": "voice", "class": 1, "match": "proto udp dport
+ *                 5060", "queue": "100pkt", "weight": 3, "quantum": "3kb"},
+ *                ...], "default": "bulk"}
+ * A packet goes to the first class whose "class" equals p->class (the flow
+ * table's class) or whose "match" (a flow spec as in flow.h: proto, src,
+ * dst, sport, dport) matches its headers; otherwise to the default class
+ * (the last one unless "default" names another). Each policy file gives
+ * its pick rule; everything else is shared.
+ */
+struct sl_sched;
+
+struct sl_sched_policy {
+	const char *const *class_keys; /* besides name, class, match, queue */
+	/* The class the next dequeue serves (must be repeatable until then),
+	 * or -1 when every class is empty. */
+	int (*pick)(struct sl_sched *s, uint64_t now);
+	/* After class i sent p. */
+	void (*served)(struct sl_sched *s, unsigned i, const struct sl_pkt *p);
+};
+
+struct sl_sched_class {
+	char name[SL_CELL_NAME_MAX];
+	struct sl_cell *queue;
+	bool has_class, has_match;
+	uint32_t class_id;
+	struct sl_sched_match {
+		uint8_t proto;
+		int src_family, dst_family;
+		uint8_t src[16], dst[16];
+		uint8_t src_len, dst_len;
+		uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	} match;
+	uint32_t weight;  /* wrr: packets per round (default 1) */
+	uint64_t quantum; /* drr: bytes per round (default 1514) */
+	int64_t deficit;  /* drr */
+	bool visited;	  /* drr: this turn's quantum added */
+	uint64_t sent_pkts, sent_bytes;
+};
+
+struct sl_sched {
+	struct sl_cell cell;
+	const struct sl_sched_policy *pol;
+	unsigned n;
+	struct sl_sched_class *cls;
+	unsigned dflt;
+	bool any_match;
+	unsigned cur;	 /* wrr, drr: the class whose turn it is */
+	uint32_t credit; /* wrr: packets left in cur's turn */
+};
+
+/* Returns the class's head (sl_cell_child_peek), NULL when empty. */
+struct sl_pkt *sl_sched_head(struct sl_sched *s, unsigned i, uint64_t now);
+int sl_sched_init(struct sl_cell *c, struct json_object *cfg,
+		  const struct sl_sched_policy *pol, struct sl_err *err);
+void sl_sched_fini(struct sl_cell *c);
+void sl_sched_enqueue(struct sl_cell *c, struct sl_pkt *p, uint64_t now);
+struct sl_pkt *sl_sched_dequeue(struct sl_cell *c, uint64_t now,
+				uint64_t *next);
+struct sl_pkt *sl_sched_peek(struct sl_cell *c, uint64_t now);
+int sl_sched_control(struct sl_cell *c, struct json_object *cfg, uint64_t now,
+		     struct sl_err *err);
+void sl_sched_telemetry(const struct sl_cell *c, struct json_object *obj);
+/* The index of the class p belongs to. */
+unsigned sl_sched_classify(struct sl_sched *s, const struct sl_pkt *p);
 
 #endif

@@ -168,7 +168,7 @@ struct h_link {
 	uint64_t bytes_class[8];
 	uint64_t pkts_class[8];
 	struct sl_cell_env env;
-	void *pkt_data; /* given to every packet (ECN tests), NULL: none */
+	uint32_t (*len_of)(uint32_t class); /* NULL: every packet len bytes */
 };
 
 static __attribute__((unused)) void hl_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
@@ -244,6 +244,8 @@ static __attribute__((unused)) uint64_t hl_run(struct h_link *l, struct sl_cell 
 		p->len = len;
 		p->ts_arrival = t;
 		p->class = class_of ? class_of(l->in) : 0;
+		if (l->len_of)
+			p->len = l->len_of(p->class);
 		l->in++;
 		sl_cell_enqueue(c, p, t);
 	}
@@ -383,8 +385,6 @@ static __attribute__((unused)) void ht_run(struct h_tcp *t, struct h_link *l, st
 				p->len = 1500;
 				p->class = f;
 				p->ts_arrival = t->now;
-				if (l->pkt_data)
-					p->data = l->pkt_data;
 				t->inflight[f]++;
 				l->in++;
 				sl_cell_enqueue(c, p, t->now);
