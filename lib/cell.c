@@ -43,7 +43,8 @@
 	X(queue)         \
 	X(red)           \
 	X(wrr)           \
-	X(rate)
+	X(rate)          \
+	X(trace)
 
 #define DECLARE_OPS(name) extern const struct sl_cell_ops sl_cell_##name##_ops;
 SL_CELL_TYPES(DECLARE_OPS)
