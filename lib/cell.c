@@ -30,6 +30,7 @@
  * line here.
  */
 #define SL_CELL_TYPES(X) \
+	X(capture)       \
 	X(codel)         \
 	X(delay)         \
 	X(drr)           \

@@ -49,7 +49,9 @@ struct sl_channel {
 	struct sl_pktq out; /* left the last cell, not yet collected */
 	uint64_t cells_next; /* min over the cells' next events */
 	uint64_t next_t;     /* what sl_channel_next_event() says */
-	struct sl_cell_env env;
+	struct sl_cell_env env; /* the caller's, plus our drop tap */
+	struct sl_cell **watch;	/* cells that watch drops (capture) */
+	unsigned n_watch;
 	struct sl_wheel *wheel;
 	struct sl_timer timer;
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out;
@@ -84,13 +86,38 @@ void sl_channel_free(struct sl_channel *ch)
 		return;
 	if (ch->wheel)
 		sl_wheel_cancel(ch->wheel, &ch->timer);
+	/* watchers go first: nobody may report to a freed one */
+	ch->n_watch = 0;
 	for (i = 0; i < ch->n; i++)
 		sl_cell_free(ch->nodes[i].cell);
+	free(ch->watch);
 	while ((p = sl_pktq_pop(&ch->out)))
 		if (ch->env.drop)
 			ch->env.drop(p, SL_DROP_FLUSH, ch->env.ctx);
 	free(ch->nodes);
 	free(ch);
+}
+
+/* Every drop (flushes aside) goes to the cells that watch drops, in
+ * channel order, before it goes back to the caller. */
+static void channel_tap(const struct sl_cell *from, const struct sl_pkt *p,
+			enum sl_drop_reason why, uint64_t now, void *ctx)
+{
+	struct sl_channel *ch = ctx;
+	unsigned i;
+
+	for (i = 0; i < ch->n_watch; i++)
+		ch->watch[i]->ops->watch_drops(ch->watch[i], from, p, why, now);
+}
+
+static void apply_env(struct sl_channel *ch)
+{
+	unsigned i;
+
+	ch->env.tap = ch->n_watch ? channel_tap : NULL;
+	ch->env.tap_ctx = ch;
+	for (i = 0; i < ch->n; i++)
+		sl_cell_set_env(ch->nodes[i].cell, &ch->env);
 }
 
 /* The cells as listed, before sorting. */
@@ -312,12 +339,26 @@ static int build(struct json_object *cells, uint64_t seed,
 		i = d->order[d->n - 1 - k];
 		nd->cell = d->cell[i];
 		d->cell[i] = NULL;
-		sl_cell_set_env(nd->cell, &ch->env);
+		if (nd->cell->ops->watch_drops)
+			ch->n_watch++;
 		nd->n_next = d->n_next[i];
 		for (j = 0; j < nd->n_next; j++)
 			nd->next[j] = d->next[i][j] == OUT ? OUT :
 							     (uint16_t)pos[d->next[i][j]];
 	}
+	if (ch->n_watch) {
+		ch->watch = calloc(ch->n_watch, sizeof(*ch->watch));
+		if (!ch->watch) {
+			sl_channel_free(ch);
+			ret = sl_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		ch->n_watch = 0;
+		for (k = 0; k < d->n; k++)
+			if (ch->nodes[k].cell->ops->watch_drops)
+				ch->watch[ch->n_watch++] = ch->nodes[k].cell;
+	}
+	apply_env(ch);
 	*out = ch;
 out:
 	for (i = 0; i < d->n; i++)
@@ -469,11 +510,8 @@ int sl_channel_from_policy(const char *policy_json, uint64_t seed,
 
 void sl_channel_set_env(struct sl_channel *ch, const struct sl_cell_env *env)
 {
-	unsigned i;
-
 	ch->env = *env;
-	for (i = 0; i < ch->n; i++)
-		sl_cell_set_env(ch->nodes[i].cell, env);
+	apply_env(ch);
 }
 
 /* ---- driving ---------------------------------------------------------- */
