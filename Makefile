@@ -11,11 +11,12 @@ B        := build
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
-PKGS     := libbpf libxdp libmnl libnl-route-3.0 json-c
+PKGS     := libbpf libxdp libmnl libnl-route-3.0 json-c libwebsockets libpq libcrypto
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
             -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -Iinclude -I$(B) -D_GNU_SOURCE \
+DATADIR  ?= $(PREFIX)/share/sluice
+CFLAGS   += -std=gnu11 $(WARN) -Iinclude -I$(B) -D_GNU_SOURCE -DSL_DATADIR='"$(DATADIR)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -26,7 +27,7 @@ LIB_ASAN := $(LIB_SRC:%.c=$(B)/asan/%.o)
 BPF_SRC  := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJ  := $(BPF_SRC:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
 SKELS    := $(BPF_SRC:bpf/%.bpf.c=$(B)/%.skel.h)
-PROGS    := $(B)/sluiced $(B)/sluicectl
+PROGS    := $(B)/sluiced $(B)/sluicectl $(B)/sluice-controller
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BPFT_SRC := $(sort $(wildcard tests/bpf/test_*.c))
@@ -38,10 +39,10 @@ TOOL_BIN := $(TOOL_SRC:tools/%.c=$(B)/tools/%)
 .SECONDARY: $(BPF_OBJ)
 
 .PHONY: all deps check check-unit check-net bench demo install uninstall clean help
-all: $(PROGS) $(TOOL_BIN)
+all: $(PROGS) $(TOOL_BIN) $(B)/web/main.js
 
 help:
-	@echo "make            build build/sluiced, build/sluicectl and the tools"
+	@echo "make            build build/sluiced, build/sluicectl, build/sluice-controller, the web UI and the tools"
 	@echo "make deps       apt-get install what sluice needs (Debian 12, idempotent)"
 	@echo "make check      all tests; ends with 'N passed, N failed'"
 	@echo "make bench      the benchmarks in bench/, printing ratios"
@@ -80,7 +81,7 @@ $(B)/libsluice-asan.a: $(LIB_ASAN)
 
 # --- programs (one folder each under ctl/)
 .SECONDEXPANSION:
-$(B)/sluiced $(B)/sluicectl: $$(patsubst %.c,$(B)/%.o,$$(wildcard ctl/$$(notdir $$@)/*.c)) $(B)/libsluice.a
+$(B)/sluiced $(B)/sluicectl $(B)/sluice-controller: $$(patsubst %.c,$(B)/%.o,$$(wildcard ctl/$$(notdir $$@)/*.c)) $(B)/libsluice.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The daemon under ASan+UBSan+LSan, for the leak and robustness tests.
@@ -90,6 +91,16 @@ $(B)/asan/sluiced: $(patsubst %.c,$(B)/asan/%.o,$(wildcard ctl/sluiced/*.c)) $(B
 $(B)/tools/%: tools/%.c $(B)/libsluice.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- web UI (web/): npm packages from the lockfile, bundled by esbuild
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+$(B)/web/main.js: web/node_modules/.package-lock.json $(wildcard web/src/*)
+	@mkdir -p $(@D)
+	web/node_modules/.bin/esbuild web/src/main.js --bundle --minify --sourcemap \
+		--target=es2020 --outdir=$(B)/web --log-level=warning
+	cp web/src/index.html $(B)/web/
 
 # --- tests: unit tests under ASan+UBSan, BPF tests against the real kernel
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/libsluice-asan.a
@@ -121,12 +132,18 @@ install: all
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sluiced.service > $(DESTDIR)$(UNITDIR)/sluiced.service
 	test -e $(DESTDIR)$(CONFDIR)/sluiced.conf || install -m 0644 systemd/sluiced.conf $(DESTDIR)$(CONFDIR)/sluiced.conf
+	install -d $(DESTDIR)$(DATADIR)/migrations $(DESTDIR)$(DATADIR)/web
+	install -m 0644 db/migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
+	install -m 0644 $(B)/web/index.html $(B)/web/main.js $(B)/web/main.css $(DESTDIR)$(DATADIR)/web/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sluice-controller.service > $(DESTDIR)$(UNITDIR)/sluice-controller.service
+	test -e $(DESTDIR)$(CONFDIR)/controller.conf || install -m 0644 etc/controller.conf $(DESTDIR)$(CONFDIR)/controller.conf
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS))) \
 	      $(DESTDIR)$(MANDIR)/man8/sluiced.8 $(DESTDIR)$(MANDIR)/man8/sluicectl.8 \
-	      $(DESTDIR)$(UNITDIR)/sluiced.service
+	      $(DESTDIR)$(UNITDIR)/sluiced.service $(DESTDIR)$(UNITDIR)/sluice-controller.service
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf $(B)

@@ -17,6 +17,7 @@
 #include <sluice/addr.h>
 #include <sluice/api.h>
 #include <sluice/fabric.h>
+#include <sluice/hostagent.h>
 #include <sluice/log.h>
 
 #include "sluiced.h"
@@ -528,6 +529,17 @@ static void cmd_link_set(struct daemon *d, struct reply *r, json_object *req)
 		return;
 	}
 	pr_info("%s: link %s-%s %s", n->topo->name, a, b, state);
+	if (d->agent) {
+		json_object *ev = json_object_new_object();
+		const struct sl_link *lk = &n->topo->links[l];
+
+		json_object_object_add(ev, "kind", json_object_new_string(
+			!strcmp(state, "up") ? "link_up" : "link_down"));
+		json_object_object_add(ev, "topology", json_object_new_string(n->topo->name));
+		json_object_object_add(ev, "a", json_object_new_string(n->topo->nodes[lk->ep[0].node].name));
+		json_object_object_add(ev, "b", json_object_new_string(n->topo->nodes[lk->ep[1].node].name));
+		sl_hostagent_push_event(d->agent, ev);
+	}
 	reply_ok(r, NULL);
 }
 

@@ -54,6 +54,9 @@ struct opts {
 	char log_file[300];
 	int level;
 	bool daemonize;
+	char controller[256];
+	char host_id[64];
+	char token[512];
 };
 
 static int set_opt(struct opts *o, const char *key, const char *val,
@@ -63,6 +66,12 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 		snprintf(o->rundir, sizeof(o->rundir), "%s", val);
 	} else if (!strcmp(key, "socket")) {
 		snprintf(o->socket, sizeof(o->socket), "%s", val);
+	} else if (!strcmp(key, "controller")) {
+		snprintf(o->controller, sizeof(o->controller), "%s", val);
+	} else if (!strcmp(key, "host-id")) {
+		snprintf(o->host_id, sizeof(o->host_id), "%s", val);
+	} else if (!strcmp(key, "controller-token")) {
+		snprintf(o->token, sizeof(o->token), "%s", val);
 	} else if (!strcmp(key, "log-level")) {
 		o->level = sl_log_level_parse(val);
 		if (o->level < 0) {
@@ -269,7 +278,23 @@ int main(int argc, char **argv)
 	}
 	d.started = time(NULL);
 	recover_topologies(&d);
+	if (*o.controller) {
+		struct sl_hostagent_conf ac = {
+			.url = o.controller, .token = o.token, .version = SLUICE_VERSION,
+			.host_id = *o.host_id ? o.host_id : NULL,
+		};
+		struct sl_err err = { "" };
+		char hn[64];
+
+		if (!ac.host_id && !gethostname(hn, sizeof(hn)))
+			ac.host_id = hn;
+		d.agent = sl_hostagent_start(&ac, &err);
+		if (!d.agent)
+			pr_err("controller: %s; running standalone", err.msg);
+		agent_sync_topologies(&d);
+	}
 	ret = server_run(&d, ready[1]);
+	sl_hostagent_stop(d.agent);
 	for (i = 0; i < (int)d.n_nets; i++)
 		sl_net_free(d.nets[i]);
 	free(d.nets);

@@ -161,6 +161,10 @@ int server_run(struct daemon *d, int ready_fd)
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	if (d->agent) {
+		ev.data.fd = sl_hostagent_fd(d->agent);
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 
 	pr_info("sluiced %s listening on %s", SLUICE_VERSION, d->socket_path);
 	if (ready_fd >= 0) {
@@ -187,6 +191,13 @@ int server_run(struct daemon *d, int ready_fd)
 					pr_info("signal %u: stopping (topologies stay up; "
 						"a new sluiced re-adopts them)", si.ssi_signo);
 					d->stop = true;
+				}
+			} else if (d->agent && fd == sl_hostagent_fd(d->agent)) {
+				json_object *cmd;
+
+				while (sl_hostagent_next(d->agent, &cmd) == 1) {
+					agent_command(d, cmd);
+					json_object_put(cmd);
 				}
 			} else if (fd == lfd) {
 				int cfd = accept4(lfd, NULL, NULL,

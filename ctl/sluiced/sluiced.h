@@ -10,6 +10,7 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include <sluice/hostagent.h>
 #include <sluice/net.h>
 
 #include <sluice/version.h>
@@ -21,6 +22,7 @@ struct daemon {
 	size_t n_nets;
 	time_t started;
 	bool stop;
+	struct sl_hostagent *agent; /* NULL: standalone */
 };
 
 /* A reply channel for one request: progress lines go out as they happen. */
@@ -40,6 +42,10 @@ void recover_topologies(struct daemon *d);
 int daemon_add_net(struct daemon *d, struct sl_net *n);
 void daemon_remove_net(struct daemon *d, struct sl_net *n);
 struct sl_net *daemon_find_net(struct daemon *d, const char *name);
+
+/* agent.c */
+void agent_command(struct daemon *d, json_object *cmd);
+void agent_sync_topologies(struct daemon *d);
 
 /* server.c */
 int server_run(struct daemon *d, int ready_fd);
