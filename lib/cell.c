@@ -32,8 +32,10 @@
 #define SL_CELL_TYPES(X) \
 	X(capture)       \
 	X(codel)         \
+	X(corrupt)       \
 	X(delay)         \
 	X(drr)           \
+	X(duplicate)     \
 	X(fcfs)          \
 	X(loss)          \
 	X(loss_ge)       \
@@ -43,6 +45,7 @@
 	X(prio)          \
 	X(queue)         \
 	X(red)           \
+	X(reorder)       \
 	X(wrr)           \
 	X(rate)          \
 	X(trace)
