@@ -131,6 +131,9 @@ struct dp_thread {
 	atomic_bool cmd_pending;
 	/* loop counters (for docs and debugging) */
 	uint64_t passes, sleeps;
+	uint64_t busy_ns; /* time in passes that moved packets: packets /
+			   * busy time is the cost per packet, whatever the
+			   * idle spinning around it */
 };
 
 struct sl_dataplane {
@@ -159,6 +162,7 @@ void sl_dataplane_opts_default(struct sl_dataplane_opts *o)
 	o->frame_size = SL_XSK_FRAME_SIZE;
 	o->spin_ns = 50000;
 	o->batch = 64;
+	o->tx_coalesce_ns = 20000;
 	o->max_slots = 4096;
 	o->cpu_first = -1;
 }
@@ -348,6 +352,28 @@ static void dir_tx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 		dir_arm(th, d, now);
 }
 
+/*
+ * In copy mode every sendto() transmits in our context, so it is the main
+ * cost per batch. A packet waiting to be kicked is held back at most
+ * tx_coalesce_ns, and only while more departures are due within that
+ * time: a lone packet (a ping) goes at once, a busy link sends batches.
+ */
+static void maybe_kick(struct dp_thread *th, struct sl_xsk *x, uint64_t now,
+		       uint64_t next)
+{
+	const struct sl_dataplane_opts *o = &th->dp->o;
+
+	if (!x->tx_unkicked)
+		return;
+	if (!x->tx_first)
+		x->tx_first = now;
+	if (x->tx_unkicked >= o->batch || next > now + o->tx_coalesce_ns ||
+	    now - x->tx_first >= o->tx_coalesce_ns) {
+		sl_xsk_kick(x);
+		x->tx_first = 0;
+	}
+}
+
 static void thread_sleep(struct dp_thread *th, uint64_t now, uint64_t next,
 			 bool tx_pending)
 {
@@ -421,7 +447,7 @@ static void *thread_main(void *arg)
 	struct sl_timer *t;
 	struct dp_link *lk;
 	char name[16];
-	uint64_t now;
+	uint64_t now, next, t0;
 	unsigned work;
 	bool tx_pending;
 	int s;
@@ -435,7 +461,7 @@ static void *thread_main(void *arg)
 		th->passes++;
 		if (atomic_load_explicit(&th->cmd_pending, memory_order_acquire))
 			run_cmds(th);
-		now = now_ns();
+		now = t0 = now_ns();
 		work = 0;
 		tx_pending = false;
 		for (lk = th->links; lk; lk = lk->next) {
@@ -453,16 +479,19 @@ static void *thread_main(void *arg)
 			dir_tx(th, t->data, now);
 			work++;
 		}
+		next = sl_wheel_next(th->wheel);
 		for (lk = th->links; lk; lk = lk->next) {
 			for (s = 0; s < 2; s++) {
-				sl_xsk_kick(&lk->xsk[s]);
+				maybe_kick(th, &lk->xsk[s], now, next);
 				if (lk->xsk[s].tx_pending)
 					tx_pending = true;
 			}
 		}
-		if (work)
+		if (work) {
+			th->busy_ns += now_ns() - t0;
 			continue;
-		thread_sleep(th, now, sl_wheel_next(th->wheel), tx_pending);
+		}
+		thread_sleep(th, now, next, tx_pending);
 	}
 	return NULL;
 }
@@ -576,6 +605,8 @@ struct sl_dataplane *sl_dataplane_new_opts(const struct sl_dataplane_opts *o,
 		dp->o.frame_size = def.frame_size;
 	if (!dp->o.spin_ns)
 		dp->o.spin_ns = def.spin_ns;
+	if (!dp->o.tx_coalesce_ns)
+		dp->o.tx_coalesce_ns = def.tx_coalesce_ns;
 	if (!dp->o.batch)
 		dp->o.batch = def.batch;
 	if (dp->o.batch > BATCH_MAX)
@@ -1307,6 +1338,7 @@ static int cmd_stats(struct dp_thread *th, void *arg, struct sl_err *err)
 	add_u64(dpj, "thread", th->idx);
 	add_u64(dpj, "thread_passes", th->passes);
 	add_u64(dpj, "thread_sleeps", th->sleeps);
+	add_u64(dpj, "thread_busy_ns", th->busy_ns);
 	json_object_object_add(o, "dataplane", dpj);
 	sc->out = o;
 	return 0;

@@ -6,6 +6,7 @@
  *
  *   dpctl --netns FABRIC_NS [--topo NAME] [--threads N] [--frames N]
  *         [--csum-complete] [--busy-poll] [--cpu N] [--spin-us N]
+ *         [--coalesce-us N] [--batch N] [--no-xdp-timestamp]
  *         [--node-if NS IFNAME]... [--txcsum-off] [--gro]
  *         --ports IFA IFB [--up JSON] [--down JSON]
  *         [--ports IFA IFB [--up JSON] [--down JSON]]...
@@ -77,20 +78,26 @@ static void command(struct sl_dataplane *dp, const char *topo, char *line)
 {
 	struct json_object *o = NULL;
 	struct sl_err err = { { 0 } };
-	char *argv[5] = { 0 }, *save = NULL, *p;
-	int argc = 0, ret = -EINVAL;
+	char *argv[5] = { 0 }, *p = line;
+	int argc = 0, ret = -EINVAL, words = 4;
 
 	line[strcspn(line, "\n")] = '\0';
-	/* the last argument (JSON) may contain spaces */
-	for (p = strtok_r(line, " ", &save); p && argc < 4;
-	     p = strtok_r(NULL, argc == 2 ? "" : " ", &save)) {
-		argv[argc++] = p;
-		if ((!strcmp(argv[0], "policy") && argc == 3) ||
-		    (!strcmp(argv[0], "control") && argc == 4))
+	/* words split on spaces; the last argument (JSON) keeps its own */
+	while (*p && argc < 5) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
 			break;
+		argv[argc++] = p;
+		if (argc == 1)
+			words = !strcmp(p, "policy") || !strncmp(p, "policy ", 7) ? 3 :
+				!strncmp(p, "control ", 8) ? 4 : 5;
+		if (argc == words + 1)
+			break;
+		p += strcspn(p, " ");
+		if (*p)
+			*p++ = '\0';
 	}
-	if (argc >= 1 && save && *save)
-		argv[argc++] = save;
 	if (!argc)
 		return;
 	if (!strcmp(argv[0], "stats") && argc == 3) {
@@ -155,6 +162,10 @@ int main(int argc, char **argv)
 			o.cpu_first = atoi(argv[++a]);
 		} else if (!strcmp(k, "--spin-us") && more) {
 			o.spin_ns = (uint32_t)atoi(argv[++a]) * 1000u;
+		} else if (!strcmp(k, "--coalesce-us") && more) {
+			o.tx_coalesce_ns = (uint32_t)(atof(argv[++a]) * 1000);
+			if (!o.tx_coalesce_ns)
+				o.tx_coalesce_ns = 1;
 		} else if (!strcmp(k, "--batch") && more) {
 			o.batch = (uint32_t)atoi(argv[++a]);
 		} else if (!strcmp(k, "--wait")) {

@@ -42,6 +42,9 @@ struct sl_dataplane_opts {
 	uint32_t spin_ns;	  /* sleep until this long before the next
 				   * deadline, then spin (0: 50 us) */
 	uint32_t batch;		  /* frames per RX/TX batch (0: 64) */
+	uint32_t tx_coalesce_ns;  /* hold TX back at most this long to send
+				   * batches while departures keep coming
+				   * (0: 20 us; 1: kick every pass) */
 	uint32_t max_slots;	  /* sockets per fabric netns (0: 4096) */
 	int cpu_first;		  /* pin thread i to CPU cpu_first + i;
 				   * -1: no pinning */

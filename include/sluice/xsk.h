@@ -138,6 +138,8 @@ struct sl_xsk {
 	uint32_t fill_target; /* frames kept in the fill ring */
 	uint32_t tx_pending;  /* on the TX ring, not yet completed */
 	uint32_t tx_unkicked; /* submitted since the last sendto() */
+	uint64_t tx_first;    /* when the oldest unkicked one was seen (the
+			       * dataplane's bookkeeping; 0: none) */
 	bool zerocopy;
 	bool need_wakeup;
 	bool busy_poll;
