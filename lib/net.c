@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <json-c/json.h>
 
 #include <sluice/addr.h>
 #include <sluice/fabric.h>
@@ -31,6 +32,7 @@
 #include <sluice/net.h>
 #include <sluice/netlink.h>
 #include <sluice/route.h>
+#include <sluice/flow.h>
 #include <sluice/kpolicy.h>
 
 #define PROGRESS_STEP 64
@@ -385,6 +387,32 @@ static int apply_shaper(struct sl_nl *nl, const struct sl_kpolicy *kp,
 			       err);
 }
 
+/* The flow rules the file declares, in file order (ids 0, 1, ...). */
+static int up_flows(struct upctx *c, struct sl_err *err)
+{
+	struct json_object *arr;
+	size_t i, n;
+	int ret = 0;
+
+	if (!c->t->flows)
+		return 0;
+	arr = json_tokener_parse(c->t->flows);
+	if (!arr)
+		return sl_err_set(err, EINVAL, "flows: not JSON");
+	n = json_object_array_length(arr);
+	for (i = 0; i < n && !ret; i++) {
+		struct sl_flow_rule r;
+		uint32_t id;
+
+		ret = sl_flow_parse_json(json_object_array_get_idx(arr, i), &r, err);
+		ret = ret ?: sl_flow_add(c->fabric, &r, &id, err);
+		if (ret)
+			sl_err_prefix(err, "flows[%zu]", i);
+	}
+	json_object_put(arr);
+	return ret;
+}
+
 static int up_policies(struct upctx *c, struct sl_err *err)
 {
 	uint32_t l;
@@ -522,6 +550,7 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	ret = ret ?: up_nodes(&c, err);
 	ret = ret ?: up_links(&c, err);
 	ret = ret ?: up_policies(&c, err);
+	ret = ret ?: up_flows(&c, err);
 	ret = ret ?: up_ports(&c, err);
 	ret = ret ?: up_addresses(&c, err);
 	if (ret)

@@ -54,6 +54,7 @@ void sl_topo_free(struct sl_topo *t)
 	}
 	free(t->nodes);
 	free(t->links);
+	free(t->flows);
 	free(t->source);
 	free(t);
 }

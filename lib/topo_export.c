@@ -177,7 +177,12 @@ char *sl_topo_to_json(const struct sl_topo *t, bool resolved)
 		sb_add(&b, i ? ",\n    " : "\n    ");
 		sb_add_json(&b, link_json(t, &t->links[i], resolved));
 	}
-	sb_add(&b, t->n_links ? "\n  ]\n}\n" : "]\n}\n");
+	sb_add(&b, t->n_links ? "\n  ]" : "]");
+	if (t->flows) {
+		sb_add(&b, ",\n  \"flows\": ");
+		sb_add(&b, t->flows);
+	}
+	sb_add(&b, "\n}\n");
 	if (b.oom) {
 		free(b.s);
 		return NULL;

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include <sluice/cell.h>
+#include <sluice/flow.h>
 #include <sluice/topo.h>
 #include <sluice/units.h>
 
@@ -665,10 +666,43 @@ static int parse_pool(struct parser *p, struct json_object *top,
 	return parse_prefix(p, v, key, family, false, expected, out);
 }
 
+/* "flows": rules of the flow table, each checked as sluicectl flow add
+ * would check it; kept as JSON text for the bring-up. */
+static int parse_flows(struct parser *p, struct json_object *top)
+{
+	struct json_object *flows;
+	char fp[PATH_MAX_LEN];
+	size_t i, n;
+
+	if (!json_object_object_get_ex(top, "flows", &flows))
+		return 0;
+	if (!json_object_is_type(flows, json_type_array))
+		return wrong_type(p, "flows", flows,
+				  "an array of flow rules such as [{\"proto\": \"tcp\", \"dport\": 5201, \"mode\": \"max\"}]");
+	n = json_object_array_length(flows);
+	if (n > SL_FLOW_SLOTS)
+		return fail(p, "flows", "%zu rules; expected at most %d", n,
+			    SL_FLOW_SLOTS);
+	for (i = 0; i < n; i++) {
+		struct sl_flow_rule r;
+		struct sl_err e;
+
+		path_elem(fp, "flows", i);
+		if (sl_flow_parse_json(json_object_array_get_idx(flows, i), &r, &e))
+			return fail(p, fp, "%s", e.msg);
+	}
+	if (!n)
+		return 0;
+	p->t->flows = strdup(json_object_to_json_string_ext(flows, JSON_C_TO_STRING_PLAIN));
+	if (!p->t->flows)
+		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
+	return 0;
+}
+
 static int parse_top(struct parser *p, struct json_object *top)
 {
 	static const char *const keys[] = { "name",  "ipv6",  "pool", "pool6",
-					    "nodes", "links", NULL };
+					    "nodes", "links", "flows", NULL };
 	char name_expected[128];
 	struct json_object *v, *nodes, *links;
 	const char *name;
@@ -679,7 +713,7 @@ static int parse_top(struct parser *p, struct json_object *top)
 		return wrong_type(p, "(top level)", top,
 				  "an object with \"name\" and \"nodes\"");
 	ret = check_keys(p, top, "", keys,
-			 "name, ipv6, pool, pool6, nodes, links");
+			 "name, ipv6, pool, pool6, nodes, links, flows");
 	if (ret)
 		return ret;
 	snprintf(name_expected, sizeof(name_expected),
@@ -732,6 +766,9 @@ static int parse_top(struct parser *p, struct json_object *top)
 	if (sl_name_index_build(&p->ix, p->t, NULL, NULL))
 		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
 
+	ret = parse_flows(p, top);
+	if (ret)
+		return ret;
 	if (!json_object_object_get_ex(top, "links", &links))
 		return 0;
 	if (!json_object_is_type(links, json_type_array))

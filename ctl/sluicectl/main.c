@@ -134,6 +134,26 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl link set h1 r1 down\n"
 	  "  sluicectl link set h1 r1 up --name demo\n",
 	  cmd_link_help },
+	{ "flow", cmd_flow, "flow add RULE... | del ID | list [--name TOPO]",
+	  "manage the flow table (per-flow mode and class)",
+	  "Manages the flow table of a topology: rules that pick, per packet, the\n"
+	  "mode (max: kept in the kernel; normal: the user-space dataplane) and a\n"
+	  "class (the packet's mark) of the traffic crossing its links. The rule\n"
+	  "with the lowest priority number that matches wins; at most 64 rules.\n"
+	  "\n"
+	  "A rule is pairs of words, each optional:\n"
+	  "  proto tcp|udp|icmp|any   src PREFIX   dst PREFIX\n"
+	  "  sport PORTS   dport PORTS (5201 or 1000-2000)\n"
+	  "  prio N   mode max|normal   class N\n"
+	  "\n"
+	  "Options:\n"
+	  "  -n, --name TOPO   the topology (needed when several are up)\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl flow add proto tcp dport 5201 mode max class 1\n"
+	  "  sluicectl flow list\n"
+	  "  sluicectl flow del 0\n",
+	  NULL },
 	{ "gen", cmd_gen, "gen KIND [ARGS...] [--name NAME]",
 	  "print a generated topology (no daemon needed)",
 	  "Generates a topology of the given KIND and prints it as a topology file\n"

@@ -17,6 +17,7 @@
 #include <sluice/addr.h>
 #include <sluice/api.h>
 #include <sluice/fabric.h>
+#include <sluice/flow.h>
 #include <sluice/hostagent.h>
 #include <sluice/log.h>
 
@@ -432,6 +433,8 @@ static json_object *link_json(const struct sl_net *n, uint32_t l)
 		json_object_object_add(c, "packets", json_object_new_int64((int64_t)st[s].packets));
 		json_object_object_add(c, "bytes", json_object_new_int64((int64_t)st[s].bytes));
 		json_object_object_add(c, "drop_down", json_object_new_int64((int64_t)st[s].drop_down));
+		json_object_object_add(c, "drop_policer", json_object_new_int64((int64_t)st[s].drop_policer));
+		json_object_object_add(c, "drop_loss", json_object_new_int64((int64_t)st[s].drop_loss));
 		json_object_object_add(o, s ? "counters_down" : "counters_up", c);
 	}
 	return o;
@@ -632,6 +635,117 @@ static void cmd_link_policy(struct daemon *d, struct reply *r, json_object *req)
 	reply_ok(r, NULL);
 }
 
+static json_object *flow_json(const struct sl_flow_rule *fr)
+{
+	json_object *o = json_object_new_object();
+	char buf[256];
+
+	json_object_object_add(o, "id", json_object_new_int64(fr->id));
+	json_object_object_add(o, "rule", json_object_new_string(
+		sl_flow_format(fr, buf, sizeof(buf))));
+	json_object_object_add(o, "priority", json_object_new_int64(fr->priority));
+	json_object_object_add(o, "mode", json_object_new_string(
+		fr->mode == SL_FLOW_MODE_NORMAL ? "normal" : "max"));
+	json_object_object_add(o, "class", json_object_new_int64(fr->class));
+	json_object_object_add(o, "packets", json_object_new_int64((int64_t)fr->hit_packets));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)fr->hit_bytes));
+	return o;
+}
+
+/* flow_add {name?, spec: "proto tcp dport 5201 ..." | rule: {...}} */
+static void cmd_flow_add(struct daemon *d, struct reply *r, json_object *req)
+{
+	struct sl_err err = { "" };
+	struct sl_flow_rule fr;
+	const char *name, *spec;
+	json_object *rule = NULL, *res;
+	struct sl_net *n;
+	uint32_t id;
+	int ret;
+
+	if (get_str(r, req, "name", false, &name) ||
+	    get_str(r, req, "spec", false, &spec))
+		return;
+	json_object_object_get_ex(req, "rule", &rule);
+	if (!spec == !rule || (rule && !json_object_is_type(rule, json_type_object))) {
+		reply_err(r, "invalid", "request: expected exactly one of \"spec\" "
+			  "(the text form of a rule) or \"rule\" (an object)");
+		return;
+	}
+	n = pick_net(d, r, name);
+	if (!n)
+		return;
+	ret = spec ? sl_flow_parse(spec, &fr, &err) : sl_flow_parse_json(rule, &fr, &err);
+	if (ret) {
+		reply_err(r, "invalid", "flow rule: %s", err.msg);
+		return;
+	}
+	ret = sl_flow_add(n->fabric, &fr, &id, &err);
+	if (ret) {
+		reply_err(r, ret == -ENOSPC ? "busy" : errno_code(ret), "%s", err.msg);
+		return;
+	}
+	fr.id = id;
+	fr.hit_packets = fr.hit_bytes = 0;
+	pr_info("%s: flow %u added", n->topo->name, id);
+	res = flow_json(&fr);
+	reply_ok(r, res);
+}
+
+static void cmd_flow_del(struct daemon *d, struct reply *r, json_object *req)
+{
+	struct sl_err err = { "" };
+	const char *name;
+	json_object *idj;
+	struct sl_net *n;
+	int ret;
+
+	if (get_str(r, req, "name", false, &name))
+		return;
+	if (!json_object_object_get_ex(req, "id", &idj) ||
+	    !json_object_is_type(idj, json_type_int) || json_object_get_int64(idj) < 0) {
+		reply_err(r, "invalid", "request: field \"id\": expected the number of a flow rule");
+		return;
+	}
+	n = pick_net(d, r, name);
+	if (!n)
+		return;
+	ret = sl_flow_del(n->fabric, (uint32_t)json_object_get_int64(idj), &err);
+	if (ret) {
+		reply_err(r, errno_code(ret), "%s", err.msg);
+		return;
+	}
+	reply_ok(r, NULL);
+}
+
+static void cmd_flow_list(struct daemon *d, struct reply *r, json_object *req)
+{
+	struct sl_flow_rule *rules = NULL;
+	struct sl_err err = { "" };
+	json_object *arr, *res;
+	const char *name;
+	struct sl_net *n;
+	size_t cnt = 0, i;
+
+	if (get_str(r, req, "name", false, &name))
+		return;
+	n = pick_net(d, r, name);
+	if (!n)
+		return;
+	if (sl_flow_list(n->fabric, &rules, &cnt, &err)) {
+		reply_err(r, "internal", "%s", err.msg);
+		return;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < cnt; i++)
+		json_object_array_add(arr, flow_json(&rules[i]));
+	free(rules);
+	res = json_object_new_object();
+	json_object_object_add(res, "topology", json_object_new_string(n->topo->name));
+	json_object_object_add(res, "flows", arr);
+	reply_ok(r, res);
+}
+
 static void cmd_resolve(struct daemon *d, struct reply *r, json_object *req)
 {
 	const char *spec, *topo;
@@ -741,6 +855,12 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 		cmd_link_set(d, r, req);
 	else if (!strcmp(cmd, "link_policy"))
 		cmd_link_policy(d, r, req);
+	else if (!strcmp(cmd, "flow_add"))
+		cmd_flow_add(d, r, req);
+	else if (!strcmp(cmd, "flow_del"))
+		cmd_flow_del(d, r, req);
+	else if (!strcmp(cmd, "flow_list"))
+		cmd_flow_list(d, r, req);
 	else if (!strcmp(cmd, "resolve"))
 		cmd_resolve(d, r, req);
 	else if (!strcmp(cmd, "topology"))
@@ -750,7 +870,8 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 	else
 		reply_err(r, "invalid",
 			  "request: unknown command \"%s\"; expected one of up, down, "
-			  "list, nodes, links, link_set, link_policy, resolve, topology, status",
+			  "list, nodes, links, link_set, link_policy, flow_add, flow_del, "
+			  "flow_list, resolve, topology, status",
 			  cmd);
 out:
 	json_object_put(req);

@@ -107,6 +107,9 @@ struct sl_topo {
 	struct sl_link *links;
 	uint32_t n_links;
 	uint32_t cap_links;
+	/* Flow table rules declared in the file (include/sluice/flow.h), as
+	 * the JSON text of an array of rule objects; NULL when none. */
+	char *flows;
 };
 
 /* lib/topo.c: construction. Ownership: sl_topo_new() -> sl_topo_free(). */
