@@ -1191,8 +1191,10 @@ int sl_dataplane_set_policy(struct sl_dataplane *dp, const char *topo,
 
 	pthread_mutex_lock(&dp->lock);
 	ret = lookup_dir(dp, topo, link, dir, &pc.d, err);
-	if (ret)
-		goto out;
+	if (ret) {
+		pthread_mutex_unlock(&dp->lock);
+		return ret;
+	}
 	if (policy_json) {
 		pc.policy = json_tokener_parse_verbose(policy_json, &jerr);
 		if (!pc.policy && jerr != json_tokener_success) {
