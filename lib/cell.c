@@ -34,12 +34,14 @@
 	X(codel)         \
 	X(corrupt)       \
 	X(delay)         \
+	X(delay_trace)   \
 	X(drr)           \
 	X(duplicate)     \
 	X(fcfs)          \
 	X(loss)          \
 	X(loss_ge)       \
 	X(loss_4state)   \
+	X(loss_trace)    \
 	X(pie)           \
 	X(policer)       \
 	X(prio)          \
