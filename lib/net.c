@@ -265,7 +265,10 @@ static int up_links(struct upctx *c, struct sl_err *err)
 
 		for (s = 0; s < 2; s++) {
 			struct sl_endpoint *ep = &lk->ep[s];
+			uint8_t pmac[6], nmac[6];
 			struct sl_veth v = {
+				.mac = pmac,
+				.peer_mac = nmac,
 				.name = ep->port,
 				.ifindex = sl_port_ifindex(l, s),
 				.peer = ep->ifname,
@@ -275,6 +278,8 @@ static int up_links(struct upctx *c, struct sl_err *err)
 				.up = true,
 			};
 
+			sl_port_mac(l, s, pmac);
+			sl_node_mac(ep->node, ep->ifidx, nmac);
 			ret = sl_journal_add(c->j, "veth", fabric_ns, ep->port,
 					     err);
 			ret = ret ?: sl_nl_veth_add(c->fnl, &v, 0, err);

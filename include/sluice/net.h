@@ -75,6 +75,32 @@ static inline int sl_port_ifindex(uint32_t link, int side)
 	return SL_IFINDEX_PORT_BASE + 2 * (int)link + side;
 }
 
+/*
+ * Fixed MAC addresses, so that the fabric can address a node's interface
+ * without asking the kernel (locally administered, unicast):
+ *   node n's eth<k>:            02:5c:NN:NN:KK:KK
+ *   fabric port of ep[s] of l:  06:5c:LL:LL:LL:SS  (l < 2^24)
+ */
+static inline void sl_node_mac(uint32_t node, uint32_t ifidx, uint8_t mac[6])
+{
+	mac[0] = 0x02;
+	mac[1] = 0x5c;
+	mac[2] = (uint8_t)(node >> 8);
+	mac[3] = (uint8_t)node;
+	mac[4] = (uint8_t)(ifidx >> 8);
+	mac[5] = (uint8_t)ifidx;
+}
+
+static inline void sl_port_mac(uint32_t link, int side, uint8_t mac[6])
+{
+	mac[0] = 0x06;
+	mac[1] = 0x5c;
+	mac[2] = (uint8_t)(link >> 16);
+	mac[3] = (uint8_t)(link >> 8);
+	mac[4] = (uint8_t)link;
+	mac[5] = (uint8_t)side;
+}
+
 static inline int sl_node_ifindex(uint32_t ifidx)
 {
 	return SL_IFINDEX_NODE_BASE + (int)ifidx;

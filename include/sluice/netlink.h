@@ -35,6 +35,8 @@ struct sl_veth {
 	int peer_netns_fd;  /* where the other end goes, -1: same namespace */
 	uint32_t mtu;
 	bool up;            /* this end up; the peer needs sl_nl_link_set */
+	const uint8_t *mac;      /* 6 bytes, NULL: random */
+	const uint8_t *peer_mac;
 };
 
 int sl_nl_veth_add(struct sl_nl *nl, const struct sl_veth *v, unsigned flags,
