@@ -15,7 +15,10 @@
  * older than the first branch's newest are taken at the newer time: a cell
  * never sees time go backwards.)
  *
- * The standard chain of the shorthand policy is loss -> rate -> delay:
+ * The standard chain of the shorthand policy is loss -> rate -> delay
+ * (with the other shorthand cells around them: loss, loss_trace,
+ * duplicate, corrupt, policer, rate or trace, delay or reorder,
+ * delay_trace, capture):
  *  - loss first, as netem drops at enqueue: a lost packet takes neither
  *    queue space nor tokens, so the rate and queue settings describe the
  *    packets that are delivered;
@@ -368,31 +371,64 @@ out:
 }
 
 /*
- * The shorthand: each key goes to one cell of the standard chain; a cell
- * exists when one of its keys is given. New shorthand keys are a line here
- * (and the key in the cell).
+ * The shorthand: each key goes to one cell of the standard chain (its
+ * slot), under the cell's own key; a cell exists when one of its keys is
+ * given. New shorthand keys are a line here.
  */
 static const struct {
 	const char *key;
-	const char *cell;
-	const char *needs; /* another key that must be present */
+	const char *slot;
+	const char *cell_key;
 } shorthand[] = {
-	{ "loss", "loss", NULL },     { "rate", "rate", NULL },
-	{ "burst", "rate", "rate" },  { "queue", "rate", "rate" },
-	{ "delay", "delay", NULL },   { "jitter", "delay", "delay" },
+	{ "loss", "loss", "loss" },
+	{ "loss_trace", "loss_trace", "trace" },
+	{ "duplicate", "duplicate", "duplicate" },
+	{ "corrupt", "corrupt", "corrupt" },
+	{ "policer", "policer", "rate" },
+	{ "rate", "rate", "rate" },
+	{ "burst", NULL, "burst" }, /* the policer's if any, else the rate's */
+	{ "queue", "rate", "queue" },
+	{ "trace", "rate", "trace" },
+	{ "trace_once", "rate", "once" },
+	{ "delay", "delay", "delay" },
+	{ "jitter", "delay", "jitter" },
+	{ "distribution", "delay", "distribution" },
+	{ "reorder", "delay", "reorder" },
+	{ "gap", "delay", "gap" },
+	{ "delay_trace", "delay_trace", "trace" },
+	{ "capture", "capture", "file" },
 };
 #define N_SHORTHAND (sizeof(shorthand) / sizeof(shorthand[0]))
-static const char *const chain[] = { "loss", "rate", "delay" };
+static const char *const chain[] = { "loss",	"loss_trace", "duplicate",
+				     "corrupt", "policer",    "rate",
+				     "delay",	"delay_trace", "capture" };
+#define N_CHAIN (sizeof(chain) / sizeof(chain[0]))
 
-static int from_shorthand(struct json_object *policy, uint64_t seed,
-			  struct json_object **cells, struct sl_err *err)
+/* Keys that only make sense with another: "key: needs X as well". */
+static const struct {
+	const char *key;
+	const char *needs[2];
+	const char *why;
+} needs[] = {
+	{ "burst", { "rate", "policer" }, "" },
+	{ "queue", { "rate", "trace" }, "; a queue only fills behind a rate limit" },
+	{ "trace_once", { "trace", NULL }, "" },
+	{ "jitter", { "delay", NULL }, "" },
+	{ "distribution", { "delay", NULL }, "" },
+	{ "reorder", { "delay", NULL }, "; reordered packets overtake delayed ones" },
+	{ "gap", { "reorder", NULL }, "" },
+};
+
+static bool has(struct json_object *o, const char *k)
 {
-	struct json_object *list = json_object_new_array(), *cell;
-	char keys[256];
+	return k && json_object_object_get_ex(o, k, NULL);
+}
+
+static int check_shorthand(struct json_object *policy, struct sl_err *err)
+{
+	char keys[512];
 	size_t i, k, n = 0;
 
-	if (!list)
-		return sl_err_set(err, ENOMEM, "out of memory");
 	json_object_object_foreach(policy, key, val)
 	{
 		(void)val;
@@ -405,35 +441,82 @@ static int from_shorthand(struct json_object *policy, uint64_t seed,
 			for (k = 0; k < N_SHORTHAND && n < sizeof(keys); k++)
 				n += (size_t)snprintf(keys + n, sizeof(keys) - n,
 						      "%s, ", shorthand[k].key);
-			json_object_put(list);
 			return sl_err_set(err, EINVAL,
 					  "unknown key \"%s\"; expected one of %sseed or cells",
 					  key, keys);
 		}
-		if (shorthand[i].needs &&
-		    !json_object_object_get_ex(policy, shorthand[i].needs, NULL)) {
-			json_object_put(list);
-			return sl_err_set(err, EINVAL, "%s: needs \"%s\" as well%s",
-					  key, shorthand[i].needs,
-					  !strcmp(key, "queue") ?
-						  "; a queue only fills behind a rate limit" :
-						  "");
-		}
 	}
-	for (k = 0; k < sizeof(chain) / sizeof(chain[0]); k++) {
-		cell = NULL;
-		for (i = 0; i < N_SHORTHAND; i++) {
-			struct json_object *v;
+	for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+		if (has(policy, needs[i].key) && !has(policy, needs[i].needs[0]) &&
+		    !has(policy, needs[i].needs[1])) {
+			if (needs[i].needs[1])
+				return sl_err_set(err, EINVAL,
+						  "%s: needs \"%s\" or \"%s\" as well%s",
+						  needs[i].key, needs[i].needs[0],
+						  needs[i].needs[1], needs[i].why);
+			return sl_err_set(err, EINVAL, "%s: needs \"%s\" as well%s",
+					  needs[i].key, needs[i].needs[0],
+					  needs[i].why);
+		}
+	if (has(policy, "rate") && has(policy, "trace"))
+		return sl_err_set(err, EINVAL,
+				  "trace: cannot be combined with \"rate\"; the trace is the link's rate");
+	return 0;
+}
 
-			if (strcmp(shorthand[i].cell, chain[k]) ||
+/* The cell type of a slot: a trace stands in for rate, reorder turns
+ * the delay into netem's reordering delay. */
+static const char *slot_type(struct json_object *policy, const char *slot)
+{
+	if (!strcmp(slot, "rate") && has(policy, "trace"))
+		return "trace";
+	if (!strcmp(slot, "delay") && has(policy, "reorder"))
+		return "reorder";
+	return slot;
+}
+
+static int from_shorthand(struct json_object *policy, uint64_t seed,
+			  struct json_object **cells, struct sl_err *err)
+{
+	struct json_object *list, *cell, *v;
+	const char *slot;
+	size_t i, k;
+	int ret;
+
+	ret = check_shorthand(policy, err);
+	if (ret)
+		return ret;
+	list = json_object_new_array();
+	if (!list)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	for (k = 0; k < N_CHAIN; k++) {
+		cell = NULL;
+		/* "loss": {...} is a whole loss cell (any loss model) */
+		if (!strcmp(chain[k], "loss") &&
+		    json_object_object_get_ex(policy, "loss", &v) &&
+		    json_object_is_type(v, json_type_object)) {
+			cell = json_object_new_object();
+			json_object_object_foreach(v, ck, cv)
+				json_object_object_add(cell, ck, json_object_get(cv));
+			if (!json_object_object_get_ex(cell, "type", NULL))
+				json_object_object_add(cell, "type",
+						       json_object_new_string("loss"));
+			json_object_array_add(list, cell);
+			continue;
+		}
+		for (i = 0; i < N_SHORTHAND; i++) {
+			slot = shorthand[i].slot;
+			if (!slot) /* burst */
+				slot = has(policy, "policer") ? "policer" : "rate";
+			if (strcmp(slot, chain[k]) ||
 			    !json_object_object_get_ex(policy, shorthand[i].key, &v))
 				continue;
 			if (!cell) {
 				cell = json_object_new_object();
 				json_object_object_add(cell, "type",
-						       json_object_new_string(chain[k]));
+						       json_object_new_string(slot_type(policy, slot)));
 			}
-			json_object_object_add(cell, shorthand[i].key,
+			json_object_object_add(cell, shorthand[i].cell_key,
 					       json_object_get(v));
 		}
 		if (cell)

@@ -6,6 +6,8 @@
  * wheel, control() during a backlog, accounting of every packet (out,
  * dropped or flushed), telemetry.
  */
+#include <unistd.h>
+
 #include "test_cell_harness.h"
 
 static struct sl_channel *chan(struct harness *h, const char *policy,
@@ -86,6 +88,60 @@ static void test_shorthand(void **state)
 	ch = chan(NULL, "{\"rate\": \"1gbit\", \"delay\": \"1ms\"}", 1);
 	assert_names(ch, two, 2);
 	sl_channel_free(ch);
+}
+
+static const char *cell_str(struct sl_channel *ch, unsigned i, const char *k)
+{
+	static char buf[256];
+	struct json_object *t = sl_cell_telemetry(sl_channel_cell(ch, i));
+
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(json_object_object_get(t, k)));
+	json_object_put(t);
+	return buf;
+}
+
+/* Every shorthand key, in its slot of the chain. */
+static void test_shorthand_all(void **state)
+{
+	static const char *const all[] = { "loss_ge", "duplicate", "corrupt", "policer",
+					   "rate", "reorder", "capture" };
+	static const char *const tr[] = { "loss", "loss_trace", "trace", "delay", "delay_trace" };
+	struct sl_channel *ch;
+	char policy[1024];
+	FILE *f;
+
+	ch = chan(NULL, "{\"loss\": {\"type\": \"loss_ge\", \"p\": \"1%\"}, \"duplicate\": \"1%\","
+		  " \"corrupt\": \"0.1%\", \"policer\": \"20mbit\", \"burst\": \"30kb\", \"rate\": \"10mbit\","
+		  " \"queue\": {\"type\": \"codel\"}, \"delay\": \"10ms\", \"reorder\": \"5%\", \"gap\": 3,"
+		  " \"capture\": \"/dev/null\"}", 1);
+	assert_names(ch, all, 7);
+	assert_string_equal(cell_str(ch, 3, "burst_bytes"), "30720"); /* the policer's */
+	assert_string_equal(cell_str(ch, 4, "burst_bytes"), "1514");
+	assert_string_equal(cell_str(ch, 5, "gap"), "3");
+	sl_channel_free(ch);
+
+	f = fopen("/tmp/sluice-test-channel.trace", "w");
+	fputs("1\n2\n", f);
+	fclose(f);
+	f = fopen("/tmp/sluice-test-channel.dtrace", "w");
+	fputs("100 5\n", f);
+	fclose(f);
+	f = fopen("/tmp/sluice-test-channel.ltrace", "w");
+	fputs("0001\n", f);
+	fclose(f);
+	snprintf(policy, sizeof(policy),
+		 "{\"loss\": \"1%%\", \"loss_trace\": \"/tmp/sluice-test-channel.ltrace\","
+		 " \"trace\": \"/tmp/sluice-test-channel.trace\", \"trace_once\": true, \"queue\": \"50pkt\","
+		 " \"delay\": \"1ms\", \"jitter\": \"1ms\", \"distribution\": \"normal\","
+		 " \"delay_trace\": \"/tmp/sluice-test-channel.dtrace\"}");
+	ch = chan(NULL, policy, 1);
+	assert_names(ch, tr, 5);
+	assert_string_equal(cell_str(ch, 2, "once"), "true");
+	assert_string_equal(cell_str(ch, 3, "distribution"), "normal");
+	sl_channel_free(ch);
+	unlink("/tmp/sluice-test-channel.trace");
+	unlink("/tmp/sluice-test-channel.dtrace");
+	unlink("/tmp/sluice-test-channel.ltrace");
 }
 
 static void test_plain_wire(void **state)
@@ -218,9 +274,21 @@ static void test_errors(void **state)
 	assert_string_equal(chan_err("{\"rate\": \"1mbit\", \"queue\": \"0\"}"),
 		"queue: \"0\" is not a queue size; expected a size such as 100pkt, 1500b or 64kb (k = 1024) or \"unlimited\"");
 	assert_string_equal(chan_err("{\"delay\": \"1ms\", \"rat\": \"1mbit\"}"),
-		"unknown key \"rat\"; expected one of loss, rate, burst, queue, delay, jitter, seed or cells");
+		"unknown key \"rat\"; expected one of loss, loss_trace, duplicate, corrupt, policer, rate, burst, queue, trace, trace_once, delay, jitter, distribution, reorder, gap, delay_trace, capture, seed or cells");
 	assert_string_equal(chan_err("{\"queue\": \"100pkt\"}"),
-		"queue: needs \"rate\" as well; a queue only fills behind a rate limit");
+		"queue: needs \"rate\" or \"trace\" as well; a queue only fills behind a rate limit");
+	assert_string_equal(chan_err("{\"burst\": \"10kb\"}"),
+		"burst: needs \"rate\" or \"policer\" as well");
+	assert_string_equal(chan_err("{\"jitter\": \"1ms\"}"),
+		"jitter: needs \"delay\" as well");
+	assert_string_equal(chan_err("{\"delay\": \"1ms\", \"gap\": 5}"),
+		"gap: needs \"reorder\" as well");
+	assert_string_equal(chan_err("{\"rate\": \"1mbit\", \"trace\": \"/x\"}"),
+		"trace: cannot be combined with \"rate\"; the trace is the link's rate");
+	assert_string_equal(chan_err("{\"delay\": \"1ms\", \"reorder\": \"5%\", \"jitter\": \"1ms\"}"),
+		"unknown key \"jitter\"; expected one of delay, reorder, gap, limit");
+	assert_string_equal(chan_err("{\"loss\": {\"type\": \"loss_ge\"}}"),
+		"p: missing; expected the probability of entering the Bad state, such as 1%");
 	assert_string_equal(chan_err("{\"delay\": \"1ms\", \"jitter\": \"soon\"}"),
 		"jitter: \"soon\" is not a time; expected a number with a unit such as 10ms, 250us, 1s");
 	assert_string_equal(chan_err("{\"rate\": \"1mbit\""),
@@ -494,6 +562,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shorthand),
+		cmocka_unit_test(test_shorthand_all),
 		cmocka_unit_test(test_plain_wire),
 		cmocka_unit_test(test_end_to_end_exact),
 		cmocka_unit_test(test_loss_before_rate),
