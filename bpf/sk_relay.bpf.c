@@ -38,6 +38,14 @@ struct {
 	__type(value, struct sl_relay_dir);
 } dirs SEC(".maps");
 
+/* cookie -> 1: the relay took this direction over (see lib/relay.c) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SL_SK_RELAY_DEFAULT_SOCKS);
+	__type(key, __u64);
+	__type(value, __u32);
+} halt SEC(".maps");
+
 SEC("sk_skb/stream_verdict")
 int sl_relay_verdict(struct __sk_buff *skb)
 {
@@ -51,6 +59,10 @@ int sl_relay_verdict(struct __sk_buff *skb)
 		return SK_PASS;
 	if (d->passed)
 		return SK_PASS;
+	if (bpf_map_lookup_elem(&halt, &cookie)) {
+		d->passed = 1;
+		return SK_PASS;
+	}
 	peer = bpf_map_lookup_elem(&socks, &d->peer);
 	if (!peer) {
 		d->passed = 1;

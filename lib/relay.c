@@ -90,9 +90,11 @@ struct conn {
 	uint64_t cookie[2];
 	uint64_t base[2];     /* written_total(fd[1 - d]) at the join */
 	uint64_t copied[2];   /* bytes of d the relay copied itself */
+	uint64_t pre[2];      /* bytes of d copied before the join */
 	uint64_t last_written[2];
 	uint64_t stall_since_ms[2];
 	bool waiting[2];      /* d needs the drain timer */
+	bool halted[2];       /* d set in "halt": copied by the relay */
 	struct conn *prev, *next; /* all live conns */
 	struct conn *zombie_next;
 };
@@ -108,7 +110,7 @@ struct sl_relay {
 	struct conn *zombies;
 	struct sl_relay_stats st;
 	struct sk_relay_bpf *skel;
-	int socks_fd, dirs_fd;
+	int socks_fd, dirs_fd, halt_fd;
 	uint8_t *copybuf;
 	char listen_marker, stop_marker;
 };
@@ -253,8 +255,14 @@ static int sock_error(int fd)
 }
 
 /* Bytes ever handed to fd's write queue, up to a constant: snd_una moved
- * by bytes_acked, plus what is queued after snd_una. */
-static int written_total(int fd, uint64_t *out)
+ * by bytes_acked, plus what is queued after snd_una. *fin_in tells whether
+ * the peer's FIN has arrived (the state says so; a socket in a sockmap does
+ * not report EOF through recv(2) reliably). */
+/* include/net/tcp_states.h (netinet/tcp.h clashes with linux/tcp.h) */
+enum { ST_TIME_WAIT = 6, ST_CLOSE = 7, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9,
+       ST_CLOSING = 11 };
+
+static int tcp_progress(int fd, uint64_t *written, bool *fin_in)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
@@ -263,9 +271,17 @@ static int written_total(int fd, uint64_t *out)
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l))
 		return -errno;
-	if (ioctl(fd, SIOCOUTQ, &outq))
-		return -errno;
-	*out = ti.tcpi_bytes_acked + (uint64_t)outq;
+	if (written) {
+		if (ioctl(fd, SIOCOUTQ, &outq))
+			return -errno;
+		*written = ti.tcpi_bytes_acked + (uint64_t)outq;
+	}
+	if (fin_in)
+		*fin_in = ti.tcpi_state == ST_CLOSE_WAIT ||
+			  ti.tcpi_state == ST_LAST_ACK ||
+			  ti.tcpi_state == ST_CLOSING ||
+			  ti.tcpi_state == ST_TIME_WAIT ||
+			  ti.tcpi_state == ST_CLOSE;
 	return 0;
 }
 
@@ -333,8 +349,10 @@ static void conn_close(struct sl_relay *r, struct conn *c, bool reset)
 			if (!c->cookie[s])
 				continue;
 			if (dir_read(r, c->cookie[s], &v) == 0)
-				c->bytes[s] = v.redirected + c->copied[s];
+				c->bytes[s] = c->pre[s] + v.redirected +
+					      c->copied[s];
 			bpf_map_delete_elem(r->dirs_fd, &c->cookie[s]);
+			bpf_map_delete_elem(r->halt_fd, &c->cookie[s]);
 		}
 	}
 	for (s = 0; s < 2; s++) {
@@ -454,30 +472,48 @@ static int pump_sockmap(struct sl_relay *r, struct conn *c, int d)
 {
 	int src = c->fd[d], dst = c->fd[1 - d], ret;
 	struct sl_relay_dir v;
+	bool fin_in, data;
 	uint64_t w;
 	ssize_t n;
+	uint8_t b;
 
 	if (c->shut[d])
 		return 0;
-	/* Usually the verdict has taken everything: one cheap look. */
-	if (!c->waiting[d]) {
-		uint8_t b;
-
-		n = recv(src, &b, 1, MSG_DONTWAIT | MSG_PEEK);
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -errno;
-	}
-	c->waiting[d] = false;
 	for (;;) {
+		/* anything for the relay: passed bytes, or the FIN? */
+		n = recv(src, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+		data = n > 0;
+		if (n < 0 && errno != EAGAIN && errno != EPIPE)
+			return -errno;
+		ret = tcp_progress(src, NULL, &fin_in);
+		if (ret)
+			return ret;
+		if (!data && !fin_in) {
+			c->waiting[d] = false;
+			return 0;
+		}
+		/* only once the peer has taken every redirected byte */
 		ret = dir_read(r, c->cookie[d], &v);
+		if (!ret)
+			ret = tcp_progress(dst, &w, NULL);
 		if (ret)
 			return ret;
-		ret = written_total(dst, &w);
-		if (ret)
-			return ret;
+		if (data && !v.passed && !c->halted[d]) {
+			/* Bytes the verdict has not seen (they came between
+			 * the last read before the join and the join): they
+			 * are newer than every redirected byte, so the relay
+			 * copies them and everything after them. */
+			uint32_t one = 1;
+
+			if (bpf_map_update_elem(r->halt_fd, &c->cookie[d], &one,
+						BPF_ANY))
+				return -errno;
+			c->halted[d] = true;
+			pr_debug("relay: direction %d falls back to copying", d);
+		}
 		w -= c->base[d];
+		c->bytes[d] = c->pre[d] + v.redirected + c->copied[d];
 		if (w < v.redirected + c->copied[d]) {
-			/* the peer's backlog still holds redirected bytes */
 			uint64_t t = now_ms();
 
 			if (w != c->last_written[d]) {
@@ -487,21 +523,25 @@ static int pump_sockmap(struct sl_relay *r, struct conn *c, int d)
 				   RELAY_DRAIN_STALL_MS) {
 				return -ETIMEDOUT;
 			}
-			/* only worth waiting when there is something to do */
 			c->waiting[d] = true;
 			return 0;
 		}
-		c->bytes[d] = v.redirected + c->copied[d];
-		n = recv(src, r->copybuf, RELAY_COPY_BUF, MSG_DONTWAIT);
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -errno;
-		if (n == 0) {
+		c->waiting[d] = false;
+		if (!data) {
+			pr_debug("relay: EOF dir %d after %llu bytes (%llu copied)",
+				 d, (unsigned long long)c->bytes[d],
+				 (unsigned long long)c->copied[d]);
 			c->eof[d] = true;
 			if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
 				return -errno;
 			c->shut[d] = true;
 			return 0;
 		}
+		n = recv(src, r->copybuf, RELAY_COPY_BUF, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			continue;
 		ret = send_all(dst, r->copybuf, (size_t)n);
 		if (ret)
 			return ret;
@@ -528,8 +568,21 @@ static int join_sockmap(struct sl_relay *r, struct conn *c)
 		if (ret)
 			return ret;
 	}
+	/* What came before the join (a request, a banner) is copied here,
+	 * so that the verdict sees a socket with nothing queued. */
 	for (d = 0; d < 2; d++) {
-		ret = written_total(c->fd[1 - d], &c->base[d]);
+		ssize_t n;
+
+		while ((n = recv(c->fd[d], r->copybuf, RELAY_COPY_BUF,
+				 MSG_DONTWAIT)) > 0) {
+			ret = send_all(c->fd[1 - d], r->copybuf, (size_t)n);
+			if (ret)
+				return ret;
+			c->pre[d] += (uint64_t)n;
+		}
+	}
+	for (d = 0; d < 2; d++) {
+		ret = tcp_progress(c->fd[1 - d], &c->base[d], NULL);
 		if (ret)
 			return ret;
 		c->last_written[d] = 0;
@@ -859,7 +912,7 @@ int sl_relay_new(const struct sl_relay_opts *o, struct sl_relay **out,
 		return sl_err_set(err, ENOMEM, "relay: out of memory");
 	r->o = *o;
 	r->netns_fd = r->listen_fd = r->ep = r->stop_fd = -1;
-	r->socks_fd = r->dirs_fd = -1;
+	r->socks_fd = r->dirs_fd = r->halt_fd = -1;
 	if (o->netns) {
 		r->o.netns = NULL; /* the caller's string need not outlive us */
 		r->netns_fd = sl_netns_open(o->netns, err);
@@ -917,6 +970,7 @@ int sl_relay_new(const struct sl_relay_opts *o, struct sl_relay **out,
 		}
 		r->socks_fd = bpf_map__fd(r->skel->maps.socks);
 		r->dirs_fd = bpf_map__fd(r->skel->maps.dirs);
+		r->halt_fd = bpf_map__fd(r->skel->maps.halt);
 		if (bpf_prog_attach(bpf_program__fd(
 					    r->skel->progs.sl_relay_verdict),
 				    r->socks_fd, BPF_SK_SKB_STREAM_VERDICT,
