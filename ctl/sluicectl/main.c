@@ -11,7 +11,8 @@
 #include "sluicectl.h"
 
 static const struct ctl_cmd commands[] = {
-	{ "up", cmd_up, "up FILE [--name NAME] [--no-start]",
+	{ "up", cmd_up, "up FILE [--name NAME] [--no-start]\n"
+	  "--controller URL up FILE [--name NAME] [--host HOST] [--timeout S] [--no-wait]",
 	  "bring a topology up from a file ('-' for stdin)",
 	  "Reads the topology FILE ('-' reads standard input), checks it, and asks\n"
 	  "sluiced to build it: one network namespace per node, one emulated wire\n"
@@ -31,12 +32,21 @@ static const struct ctl_cmd commands[] = {
 	  "                    (1-23 letters, digits, '-', '_', starting with a letter)\n"
 	  "      --no-start    fail instead of starting sluiced when none is running\n"
 	  "\n"
+	  "With --controller URL (or $SLUICE_CONTROLLER), the checked file goes to\n"
+	  "sluice-controller, which places it on a connected host; sluicectl then\n"
+	  "waits until that host has it up (or refused it) and prints\n"
+	  "\"demo: 3 nodes, 2 links up on host h1 in 0.31 s\".\n"
+	  "      --host HOST   place it on HOST (default: the controller's choice)\n"
+	  "      --timeout S   give up waiting after S seconds (default 60)\n"
+	  "      --no-wait     return once the controller accepted it (\"applying\")\n"
+	  "\n"
 	  "Examples:\n"
 	  "  sluicectl up examples/demo.json\n"
 	  "  sluicectl up examples/demo.json --name demo2\n"
-	  "  sluicectl gen fat-tree 4 | sluicectl up -\n",
+	  "  sluicectl gen fat-tree 4 | sluicectl up -\n"
+	  "  sluicectl --controller http://ctl:7700 up examples/demo.json\n",
 	  NULL },
-	{ "down", cmd_down, "down [NAME | --all]",
+	{ "down", cmd_down, "down [NAME | --all]\n--controller URL down NAME | --all",
 	  "tear a topology down (idempotent)",
 	  "Removes the topology NAME (or the only one that is up when NAME is\n"
 	  "omitted, or every topology with --all) with all its namespaces,\n"
@@ -47,16 +57,26 @@ static const struct ctl_cmd commands[] = {
 	  "Options:\n"
 	  "  -a, --all   remove every topology\n"
 	  "\n"
+	  "With --controller URL, the controller marks the topology down and sends\n"
+	  "a teardown to the hosts that carry it; NAME (or --all) is required, and a\n"
+	  "name the controller does not know is an error (exit status 1).\n"
+	  "\n"
 	  "Examples:\n"
 	  "  sluicectl down demo\n"
-	  "  sluicectl down --all\n",
+	  "  sluicectl down --all\n"
+	  "  sluicectl --controller http://ctl:7700 down demo\n",
 	  NULL },
 	{ "list", cmd_list, "list", "list the topologies that are up",
 	  "Prints one line per topology: NAME NODES LINKS STATE AGE.\n"
 	  "\n"
+	  "With --controller URL, lists the controller's topologies (every one not\n"
+	  "down): NAME STATE HOST NODES LINKS ERROR, STATE being applying, up or\n"
+	  "failed.\n"
+	  "\n"
 	  "Examples:\n"
 	  "  sluicectl list\n"
-	  "  sluicectl --json list | jq -r '.topologies[].name'\n",
+	  "  sluicectl --json list | jq -r '.topologies[].name'\n"
+	  "  sluicectl --controller http://ctl:7700 list\n",
 	  NULL },
 	{ "nodes", cmd_nodes, "nodes [NAME]", "list the nodes of topologies",
 	  "Prints one line per node of topology NAME (default: every topology):\n"
@@ -121,7 +141,7 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl ping h1 h2\n"
 	  "  sluicectl ping -c 10 -i 0.01 demo:h1 h3\n",
 	  NULL },
-	{ "link", cmd_link, "link set A B up|down [--name TOPO]",
+	{ "link", cmd_link, "link set A B up|down|SETTING... [--name TOPO]",
 	  "change a link at run time",
 	  "Changes the link between nodes A and B at run time, with one or more\n"
 	  "of the settings listed below.\n"
@@ -130,9 +150,14 @@ static const struct ctl_cmd commands[] = {
 	  "  -n, --name TOPO   the topology (needed when several are up and A, B\n"
 	  "                    are not given as 'topology:node')\n"
 	  "\n"
+	  "With --controller URL, the policy settings become one 'policy set' at\n"
+	  "the controller (the same REST call): they replace the direction's\n"
+	  "policy there, and up/down are not available.\n"
+	  "\n"
 	  "Examples:\n"
 	  "  sluicectl link set h1 r1 down\n"
-	  "  sluicectl link set h1 r1 up --name demo\n",
+	  "  sluicectl link set h1 r1 up --name demo\n"
+	  "  sluicectl --controller http://ctl:7700 link set r1 h2 rate 10mbit\n",
 	  cmd_link_help },
 	{ "flow", cmd_flow, "flow add RULE... | del ID | list [--name TOPO]",
 	  "manage the flow table (per-flow mode and class)",
@@ -167,6 +192,49 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl gen linear 4 > line.json\n"
 	  "  sluicectl gen fat-tree 4 --name ft | sluicectl up -\n",
 	  cmd_gen_help },
+	{ "stats", cmd_remote, "--controller URL stats [TOPOLOGY]",
+	  "show the links' counters at the controller",
+	  "Prints the latest counters the hosts reported to the controller, one\n"
+	  "line per link direction: TOPOLOGY A B DIR HOST PACKETS BYTES DROPS QLEN\n"
+	  "RATE PPS AGE. Counters are cumulative since the link came up; RATE and\n"
+	  "PPS are over the last two reports; AGE is how old the report is. Only\n"
+	  "links of TOPOLOGY when given. Needs --controller or $SLUICE_CONTROLLER.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl --controller http://ctl:7700 stats\n"
+	  "  sluicectl --controller http://ctl:7700 --json stats demo\n",
+	  NULL },
+	{ "hosts", cmd_remote, "--controller URL hosts",
+	  "list the hosts known to the controller",
+	  "Prints one line per host registered at the controller (sluice-controller\n"
+	  "add-host): HOST STATE VERSION CONNECTED LAST-SEEN CAPABILITIES. STATE is\n"
+	  "online while its sluiced is connected; CONNECTED is how long it has been,\n"
+	  "LAST-SEEN how long ago the host last said something. Needs --controller\n"
+	  "or $SLUICE_CONTROLLER.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl --controller http://ctl:7700 hosts\n",
+	  NULL },
+	{ "policy", cmd_remote,
+	  "--controller URL policy set TOPOLOGY A B [--dir up|down|both] POLICY_JSON",
+	  "set a link's policy at the controller",
+	  "Stores POLICY_JSON as the runtime policy of the link A-B of TOPOLOGY at\n"
+	  "the controller, which pushes it to the host that carries the link at\n"
+	  "once (the same path as a script writing the row). POLICY_JSON is one\n"
+	  "direction's policy, the keys of docs/topology.md (rate, delay, jitter,\n"
+	  "loss, queue, policer, burst, ...), checked here first; 'none' removes\n"
+	  "the runtime policy (the link is unshaped). Up is A to B, in whichever\n"
+	  "order the file names the nodes. Needs --controller or $SLUICE_CONTROLLER.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -d, --dir DIR   up (A to B), down (B to A) or both (default)\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl --controller http://ctl:7700 policy set demo r1 h2 '{\"rate\": \"5mbit\"}'\n"
+	  "  sluicectl --controller http://ctl:7700 policy set demo h1 r1 --dir up \\\n"
+	  "      '{\"rate\": \"10mbit\", \"loss\": \"1%\"}'\n"
+	  "  sluicectl --controller http://ctl:7700 policy set demo r1 h2 none\n",
+	  NULL },
 	{ "help", cmd_help, "help [COMMAND]", "show help for sluicectl or a command",
 	  "Prints the list of commands, or the help of COMMAND (the same as\n"
 	  "`sluicectl COMMAND --help`).\n"
@@ -221,6 +289,12 @@ static void print_main_help(void)
 	       "Global options (before or after the command):\n"
 	       "      --socket PATH   sluiced's socket (default: $SLUICE_SOCKET, else\n"
 	       "                      $SLUICE_RUNDIR/sluiced.sock, else %s)\n"
+	       "      --controller URL  talk to sluice-controller at URL (http[s]://HOST:PORT,\n"
+	       "                      default $SLUICE_CONTROLLER) instead of the local\n"
+	       "                      sluiced: up, down, list, link set, stats, hosts, policy\n"
+	       "      --token TOKEN   the controller's API token (default $SLUICE_TOKEN)\n"
+	       "      --cacert FILE   https: the CA bundle to check the controller with\n"
+	       "      --insecure      https: accept any certificate (tests only)\n"
 	       "      --json          print results as JSON (the daemon's result object)\n"
 	       "  -q, --quiet         print no summaries, progress or notices\n"
 	       "  -v, --verbose       say more (progress lines even without a terminal)\n"
@@ -228,13 +302,16 @@ static void print_main_help(void)
 	       "  -V, --version       show the version\n"
 	       "\n"
 	       "Exit status: 0 success, 1 failure, 2 bad usage or invalid input;\n"
-	       "exec and ping exit with their command's status.\n"
+	       "exec and ping exit with their command's status. Through a controller:\n"
+	       "0 for HTTP 2xx, 2 for 400, 1 for anything else.\n"
 	       "\n"
 	       "Example:\n"
 	       "  sluicectl gen linear 3 --name demo > demo.json\n"
 	       "  sluicectl up demo.json\n"
 	       "  sluicectl ping h1 h2\n"
 	       "  sluicectl down demo\n"
+	       "  export SLUICE_CONTROLLER=http://ctl:7700 SLUICE_TOKEN=...\n"
+	       "  sluicectl up demo.json && sluicectl hosts && sluicectl stats demo\n"
 	       "\n"
 	       "See sluicectl(8) and docs/cli.md.\n",
 	       SL_API_SOCKET_DEFAULT);
@@ -277,12 +354,48 @@ int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 enum {
 	OPT_JSON = 0x100,
 	OPT_SOCKET,
+	OPT_CONTROLLER,
+	OPT_TOKEN,
+	OPT_CACERT,
+	OPT_INSECURE,
 };
+
+/*
+ * $SLUICE_CONTROLLER sends the commands that can go to a controller
+ * there; a --socket names the local daemon and wins over the variable.
+ * Commands that act on this host's nodes (exec, ping, nodes, links,
+ * status) stay local then, but refuse an explicit --controller, which
+ * would otherwise be ignored in silence.
+ */
+static int route(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		 char **argv)
+{
+	const char *env = getenv("SLUICE_CONTROLLER");
+
+	if (!ctl->token && getenv("SLUICE_TOKEN") && *getenv("SLUICE_TOKEN"))
+		ctl->token = getenv("SLUICE_TOKEN");
+	if (!ctl->controller && !ctl->socket && env && *env) {
+		ctl->controller = env;
+		ctl->controller_env = true;
+	}
+	if (ctl_remote_wanted(ctl, cmd, argc, argv))
+		return cmd_remote(ctl, cmd, argc, argv);
+	if (ctl->controller && !ctl->controller_env &&
+	    strcmp(cmd->name, "help") && strcmp(cmd->name, "gen"))
+		return ctl_usage_error(NULL,
+				       "'%s' works with this host's sluiced only: run it without --controller (through a controller: up, down, list, link set, stats, hosts, policy)",
+				       cmd->name);
+	return cmd->run(ctl, cmd, argc, argv);
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "controller", required_argument, NULL, OPT_CONTROLLER },
+		{ "token", required_argument, NULL, OPT_TOKEN },
+		{ "cacert", required_argument, NULL, OPT_CACERT },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -300,6 +413,18 @@ int main(int argc, char **argv)
 		switch (o) {
 		case OPT_SOCKET:
 			ctl.socket = optarg;
+			break;
+		case OPT_CONTROLLER:
+			ctl.controller = optarg;
+			break;
+		case OPT_TOKEN:
+			ctl.token = optarg;
+			break;
+		case OPT_CACERT:
+			ctl.cacert = optarg;
+			break;
+		case OPT_INSECURE:
+			ctl.insecure = true;
 			break;
 		case OPT_JSON:
 			ctl.json = true;
@@ -339,5 +464,5 @@ int main(int argc, char **argv)
 		return ctl_usage_error(NULL,
 				       "unknown command '%s': expected one of %s",
 				       argv[optind], names);
-	return cmd->run(&ctl, cmd, argc - optind, argv + optind);
+	return route(&ctl, cmd, argc - optind, argv + optind);
 }

@@ -32,6 +32,13 @@ struct ctl {
 	bool json;
 	bool quiet;
 	int verbose;
+	/* --controller URL or $SLUICE_CONTROLLER: up, down, list, link set,
+	 * stats, hosts, policy go to sluice-controller (cmd_controller.c) */
+	const char *controller;
+	bool controller_env; /* from $SLUICE_CONTROLLER, not a flag */
+	const char *token;   /* --token or $SLUICE_TOKEN */
+	const char *cacert;  /* --cacert: https CA bundle */
+	bool insecure;       /* --insecure: https without certificate checks */
 };
 
 struct ctl_cmd {
@@ -72,6 +79,16 @@ int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	     char **argv);
 int cmd_flow(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 void cmd_gen_help(FILE *f);
+
+/* cmd_controller.c: the commands through sluice-controller's REST API.
+ * cmd_remote runs up, down, list, link through the controller, and
+ * stats, hosts, policy (which exist only there). */
+int cmd_remote(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+	       char **argv);
+/* Whether cmd (argv[0] its name) goes to a controller: one is configured
+ * or --controller is among its words. */
+bool ctl_remote_wanted(const struct ctl *ctl, const struct ctl_cmd *cmd,
+		       int argc, char **argv);
 void cmd_link_help(FILE *f);
 
 /* output.c: messages, usage errors, option parsing, tables, JSON. */
