@@ -981,7 +981,7 @@ static int put_policy(struct ctl *ctl, const char *topo, const char *a,
 		if (ctl->json)
 			ctl_print_json(reply);
 		else if (!ctl->quiet)
-			printf("%s: %s-%s (%s): policy %s stored; the host applies it now\n",
+			printf("%s: %s-%s (%s): policy %s stored and pushed to the host of the link\n",
 			       topo, a, b, dir,
 			       policy ? json_object_to_json_string_ext(
 					policy, JSON_C_TO_STRING_PLAIN |
