@@ -125,6 +125,35 @@ t_up_errors() {
 		"$SLUICECTL" --json list | grep -q "\"name\": \"$T\""
 }
 
+# The waiting of `up` against a simulated host (ctl_lib.sh's sim_start, host
+# h1): an apply the host refuses, one it does not answer in time, --json.
+t_up_wait_paths() {
+	local out rc sim=$CTL_DIR/sim-fail.out ok=0
+	sim_start "$sim" --fail-apply
+	wait_for 5 grep -q "connected to" "$sim.log" || { cat "$sim.log"; sim_stop_all; return 1; }
+	out=$(SC up examples/demo.json --name "${T}f" --host h1 2>&1); rc=$?
+	echo "$out (exit $rc)"
+	[ $rc -eq 1 ] && echo "$out" | grep -q "^sluicectl: ${T}f: failed on host h1: " && ok=$((ok + 1))
+	sim_stop_all
+	sim_start "$sim"
+	wait_for 5 sh -c "[ \$(grep -c 'connected to' '$sim.log') -ge 2 ]"
+	kill -STOP "$SIM_PID"
+	out=$(SC up examples/demo.json --name "${T}t" --host h1 --timeout 1 2>&1); rc=$?
+	echo "$out (exit $rc)"
+	[ $rc -eq 1 ] && echo "$out" | grep -q "still applying on host h1 after 1 s" && ok=$((ok + 1))
+	kill -CONT "$SIM_PID"
+	out=$(SC --json up examples/demo.json --name "${T}j" --host h1 2>&1); rc=$?
+	echo "$out" | tr -d '\n'; echo " (exit $rc)"
+	[ $rc -eq 0 ] && echo "$out" | grep -q '"state": "up"' && echo "$out" | grep -q '"host": "h1"' &&
+		ok=$((ok + 1))
+	SC -q down "${T}t"; SC -q down "${T}j"; SC -q down "${T}f"
+	out=$(SC down "${T}never" 2>&1); rc=$?
+	echo "$out (exit $rc)"
+	[ $rc -eq 1 ] && ok=$((ok + 1))
+	sim_stop_all
+	[ $ok -eq 4 ]
+}
+
 t_policy_latency() {
 	"$PY" -c 'import psycopg2' 2>/dev/null || { t_skip_why "python3-psycopg2 is not installed"; return 77; }
 	tc -n "$NS_R1" qdisc show | grep -q "rate 20Mbit" || { echo "the file's 20mbit TBF is not there"; return 1; }
@@ -234,6 +263,7 @@ t_run "sluiced's host agent connects (hosts: online)" t_host_connects
 t_run "sluicectl --controller up: the topology comes up on sluiced" t_up
 t_run "the nodes answer ping (local sluicectl exec)" t_ping_local
 t_run "sluicectl --controller: errors and exit statuses" t_up_errors
+t_run "sluicectl --controller up: refused, timed out, --json (simulated host)" t_up_wait_paths
 t_run "psycopg2 policy row: COMMIT -> TBF in the kernel < 200 ms" t_policy_latency
 t_run "iperf3 goodput follows the 5 Mbit/s policy" t_goodput
 t_run "link metrics reach the database while a ping runs" t_metrics
