@@ -43,7 +43,8 @@ static double pareto_at(double q)
 /*
  * A starting point from Abramowitz and Stegun 26.2.23 (error < 4.5e-4),
  * then Halley steps on Phi(x) - p, with Phi written through erfc so that
- * the tails keep their precision; three steps reach double precision.
+ * the tails keep their precision; two steps reach double precision (the
+ * error falls from 4.5e-4 to ~1e-11 to rounding: Halley is cubic).
  */
 double sl_normal_quantile(double p)
 {
@@ -54,7 +55,7 @@ double sl_normal_quantile(double p)
 	int i;
 
 	x = -x; /* the lower-tail quantile of q */
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 2; i++) {
 		double e = 0.5 * erfc(-x / M_SQRT2) - q;
 		double u = e * sqrt(2 * M_PI) * exp(x * x / 2);
 
