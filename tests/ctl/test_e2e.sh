@@ -15,7 +15,7 @@ T=e2e$$                       # the topology's name
 HOST=e2e-host                 # the sluiced's id at the controller
 NS_R1=sluice.$T.r1
 
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+skip_all() { echo "1..0 # SKIP $*"; [ -n "${CTL_DIR:-}" ] && rm -rf "$CTL_DIR"; exit 77; }
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces)"
 [ -x "$B/sluice-controller" ] && [ -x "$SLUICED" ] && [ -x "$SLUICECTL" ] ||
