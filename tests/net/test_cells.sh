@@ -220,7 +220,12 @@ jitter = (lat[len(lat) * 999 // 1000] - lat[len(lat) // 1000]) / 1e6
 print("receiver: %d packets (%d left the cell); latency spread p0.1-p99.9 %.3f ms, max %.3f ms above the median"
       % (len(rx), len(dep), jitter, (lat[-1] - med) / 1e6))
 rx_bad = compare("at the receiver", windows(rx, med - 500000), jitter <= 1.0)
-if cell_bad or len(rx) != len(dep):
+if cell_bad:
+    sys.exit(1)
+# after the cell only the dataplane's transmit path and the receiving
+# socket are left: on a loaded host they may lose the odd packet
+if len(rx) < len(dep) * 0.999 or len(rx) > len(dep):
+    print("the receiver got %d of the %d packets that left the cell" % (len(rx), len(dep)))
     sys.exit(1)
 if rx_bad and jitter <= 1.0:
     sys.exit(1)
