@@ -100,7 +100,23 @@ struct {
 	__type(value, struct sl_fabric_flow_hits);
 } flow_hits SEC(".maps");
 
-/* What the flow table looks at in a packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_FABRIC_DEFAULT_LINKS);
+	__type(key, __u32);
+	__type(value, __u32);
+} ld_flags SEC(".maps");
+
+/* Not preallocated: max_entries is a ceiling, memory follows the entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct sl_fabric_path_key);
+	__type(value, struct sl_fabric_path);
+} paths SEC(".maps");
+
+/* What the flow table and path compression look at in a packet. */
 struct pkt_key {
 	__u32 src[4];
 	__u32 dst[4];
@@ -108,15 +124,19 @@ struct pkt_key {
 	__u8 family;
 	__u8 proto;     /* ICMPv6 folded into IPPROTO_ICMP */
 	__u8 has_ports;
+	__u8 ttl;       /* TTL or hop limit */
+	__u8 plain;     /* a router forwards it by its address alone: no
+			 * IPv4 options, no IPv6 hop-by-hop header or
+			 * link-local source */
+	__u8 ttl_proto[2]; /* IPv4 bytes 8-9 as they are (checksum update) */
+	__u32 l4;       /* offset of the L4 header; 0: none (a fragment) */
 };
 
-/* 0 and *k filled when the packet is IPv4 or IPv6 with a whole IP header;
- * -1 otherwise (ARP, short or malformed: such packets go unclassified). */
+/* 0 and *k filled (ports not yet) when the packet is IPv4 or IPv6 with a
+ * whole IP header; -1 otherwise (ARP, short or malformed: such packets go
+ * unclassified and uncompressed). */
 static __always_inline int parse(struct __sk_buff *skb, struct pkt_key *k)
 {
-	__u32 l4 = 0;
-	__u16 ports[2];
-
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 
@@ -128,9 +148,13 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt_key *k)
 		k->proto = ip.protocol;
 		k->src[0] = ip.saddr;
 		k->dst[0] = ip.daddr;
+		k->ttl = ip.ttl;
+		k->ttl_proto[0] = ip.ttl;
+		k->ttl_proto[1] = ip.protocol;
+		k->plain = ip.ihl == 5;
 		/* only the first fragment carries the L4 header */
 		if (!(ip.frag_off & bpf_htons(0x1fff)))
-			l4 = ETH_HLEN + ip.ihl * 4;
+			k->l4 = ETH_HLEN + ip.ihl * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
@@ -142,19 +166,33 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt_key *k)
 		k->proto = ip6.nexthdr;
 		__builtin_memcpy(k->src, &ip6.saddr, 16);
 		__builtin_memcpy(k->dst, &ip6.daddr, 16);
+		k->ttl = ip6.hop_limit;
+		/* fe80::/10 sources are never forwarded; nexthdr 0 is the
+		 * hop-by-hop options header every router reads */
+		k->plain = k->proto != 0 &&
+			   (k->src[0] & bpf_htonl(0xffc00000)) !=
+				   bpf_htonl(0xfe800000);
 		if (k->proto == IPPROTO_ICMPV6)
 			k->proto = IPPROTO_ICMP;
-		l4 = ETH_HLEN + sizeof(ip6);
+		k->l4 = ETH_HLEN + sizeof(ip6);
 	} else {
 		return -1;
 	}
-	if (l4 && (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) &&
-	    bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) == 0) {
+	return 0;
+}
+
+/* The L4 ports, read only when a flow table needs them. */
+static __always_inline void parse_ports(struct __sk_buff *skb,
+					struct pkt_key *k)
+{
+	__u16 ports[2];
+
+	if (k->l4 && (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) &&
+	    bpf_skb_load_bytes(skb, k->l4, ports, sizeof(ports)) == 0) {
 		k->sport = bpf_ntohs(ports[0]);
 		k->dport = bpf_ntohs(ports[1]);
 		k->has_ports = 1;
 	}
-	return 0;
 }
 
 static __always_inline int addr_match(const __u32 *a, const __u32 *want,
@@ -181,13 +219,13 @@ static __always_inline int rule_match(const struct sl_fabric_flow *r,
 	       k->dport >= r->dport_lo && k->dport <= r->dport_hi;
 }
 
-/* The first matching rule of the active table, or NULL. */
+/* The first matching rule of the active table, or NULL. k is the parsed
+ * IP packet. */
 static __always_inline const struct sl_fabric_flow *
-classify(struct __sk_buff *skb)
+classify(struct __sk_buff *skb, struct pkt_key *k)
 {
 	const struct sl_fabric_flow_ctl *ctl;
 	const struct sl_fabric_flow *r;
-	struct pkt_key k = {};
 	__u32 key = 0, base, n, i;
 
 	ctl = bpf_map_lookup_elem(&flow_ctl, &key);
@@ -195,9 +233,10 @@ classify(struct __sk_buff *skb)
 		return NULL;
 	base = (ctl->active & 1) * SL_FLOW_SLOTS;
 	n = ctl->n[ctl->active & 1];
-	/* An empty table costs nothing: no header is read. */
-	if (!n || parse(skb, &k) < 0)
+	/* An empty table costs nothing more: no L4 header is read. */
+	if (!n)
 		return NULL;
+	parse_ports(skb, k);
 	for (i = 0; i < SL_FLOW_SLOTS; i++) {
 		if (i >= n)
 			break;
@@ -205,7 +244,7 @@ classify(struct __sk_buff *skb)
 		r = bpf_map_lookup_elem(&flows, &key);
 		if (!r)
 			break;
-		if (rule_match(r, &k))
+		if (rule_match(r, k))
 			return r;
 	}
 	return NULL;
@@ -268,15 +307,135 @@ static __always_inline int lose(__u32 ppm)
 	return (((__u64)bpf_get_prandom_u32() * 1000000) >> 32) < ppm;
 }
 
+/*
+ * Policy of one link direction ld for a packet of len bytes: 0 passes,
+ * else the drop, counted on ld. Shared by the hop-by-hop path and every
+ * hop of a compressed one, so both judge a packet alike.
+ */
+static __always_inline int link_policy(__u32 ld, struct sl_fabric_stats *st,
+				       __u32 len)
+{
+	const struct sl_fabric_policy_val *pol;
+
+	pol = bpf_map_lookup_elem(&policy, &ld);
+	if (!pol)
+		return 0;
+	if (pol->rate_bps && !police(ld, pol, len)) {
+		if (st)
+			st->drop_policer++;
+		return TC_ACT_SHOT;
+	}
+	if (pol->loss_ppm && lose(pol->loss_ppm)) {
+		if (st)
+			st->drop_loss++;
+		return TC_ACT_SHOT;
+	}
+	return 0;
+}
+
+/*
+ * The compressed path of an IP packet entering port `in`, if it has one:
+ * returns the verdict, or -1 to go hop by hop. bpf/fabric.h says what
+ * qualifies and how the links are charged. hit: the flow rule the packet
+ * matched (already counted for the first link), or NULL.
+ */
+static __always_inline int compressed(struct __sk_buff *skb, __u32 in,
+				      struct pkt_key *k,
+				      const struct sl_fabric_flow *hit)
+{
+	struct sl_fabric_path_key pk = {};
+	const struct sl_fabric_path *path;
+	struct sl_fabric_flow_hits *h = NULL;
+	struct sl_fabric_stats *st;
+	__u8 eth[12], routers, ttl;
+	__u32 len = skb->len, ld, i, key, hops;
+	__u32 *fl;
+
+	if (!k->plain)
+		return -1;
+	pk.ifindex = in;
+	pk.family = k->family;
+	__builtin_memcpy(pk.addr, k->dst, sizeof(pk.addr));
+	path = bpf_map_lookup_elem(&paths, &pk);
+	if (!path)
+		return -1;
+	hops = path->hops;
+	if (hops < 2 || hops > SL_PATH_HOPS_MAX)
+		return -1;
+	/* every router on the way needs TTL > 1 before it forwards */
+	routers = (__u8)(hops - 1);
+	if (k->ttl <= routers)
+		return -1;
+	if (bpf_skb_load_bytes(skb, 0, eth, 6) < 0 ||
+	    ((eth[0] ^ path->first_mac[0]) | (eth[1] ^ path->first_mac[1]) |
+	     (eth[2] ^ path->first_mac[2]) | (eth[3] ^ path->first_mac[3]) |
+	     (eth[4] ^ path->first_mac[4]) | (eth[5] ^ path->first_mac[5])))
+		return -1;
+	if (hit) {
+		key = hit->id;
+		h = bpf_map_lookup_elem(&flow_hits, &key);
+	}
+
+	for (i = 0; i < SL_PATH_HOPS_MAX; i++) {
+		if (i >= hops)
+			break;
+		ld = path->ld[i];
+		st = bpf_map_lookup_elem(&stats, &ld);
+		fl = bpf_map_lookup_elem(&ld_flags, &ld);
+		if (!fl || !(*fl & SL_PORT_UP)) {
+			if (st)
+				st->drop_down++;
+			return TC_ACT_SHOT;
+		}
+		if (h && i) {
+			h->packets++;
+			h->bytes += len;
+		}
+		if (link_policy(ld, st, len))
+			return TC_ACT_SHOT;
+		if (st) {
+			st->packets++;
+			st->bytes += len;
+			st->compressed++;
+		}
+	}
+	key = 0;
+	st = bpf_map_lookup_elem(&global, &key);
+	if (st)
+		st->compressed++;
+
+	ttl = k->ttl - routers;
+	if (k->family == SL_FLOW_FAMILY_IPV4) {
+		__u8 old[2] = { k->ttl_proto[0], k->ttl_proto[1] };
+		__u8 new[2] = { ttl, k->ttl_proto[1] };
+		__u16 o, n;
+
+		__builtin_memcpy(&o, old, 2);
+		__builtin_memcpy(&n, new, 2);
+		if (bpf_l3_csum_replace(skb, ETH_HLEN + 10, o, n, 2) < 0 ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN + 8, &ttl, 1, 0) < 0)
+			return TC_ACT_SHOT;
+	} else if (bpf_skb_store_bytes(skb, ETH_HLEN + 7, &ttl, 1,
+				       BPF_F_RECOMPUTE_CSUM) < 0) {
+		return TC_ACT_SHOT;
+	}
+	__builtin_memcpy(eth, path->dmac, 6);
+	__builtin_memcpy(eth + 6, path->smac, 6);
+	if (bpf_skb_store_bytes(skb, 0, eth, 12, 0) < 0)
+		return TC_ACT_SHOT;
+	return bpf_redirect_peer(path->target_ifindex, 0);
+}
+
 SEC("tc")
 int sl_fabric_ingress(struct __sk_buff *skb)
 {
-	const struct sl_fabric_policy_val *pol;
-	const struct sl_fabric_flow *r;
+	const struct sl_fabric_flow *r = NULL;
 	struct sl_fabric_flow_hits *h;
 	struct sl_fabric_stats *st;
 	struct sl_fabric_port *p;
-	__u32 key = skb->ingress_ifindex, ld, id;
+	struct pkt_key k = {};
+	__u32 key = skb->ingress_ifindex, in = key, ld, id;
+	int ip, ret;
 
 	p = bpf_map_lookup_elem(&ports, &key);
 	if (!p) {
@@ -298,7 +457,9 @@ int sl_fabric_ingress(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 
-	r = classify(skb);
+	ip = parse(skb, &k) == 0;
+	if (ip)
+		r = classify(skb, &k);
 	if (r) {
 		skb->mark = r->class;
 		id = r->id;
@@ -311,19 +472,14 @@ int sl_fabric_ingress(struct __sk_buff *skb)
 			st->normal++;
 	}
 
-	pol = bpf_map_lookup_elem(&policy, &ld);
-	if (pol) {
-		if (pol->rate_bps && !police(ld, pol, skb->len)) {
-			if (st)
-				st->drop_policer++;
-			return TC_ACT_SHOT;
-		}
-		if (pol->loss_ppm && lose(pol->loss_ppm)) {
-			if (st)
-				st->drop_loss++;
-			return TC_ACT_SHOT;
-		}
+	if (ip && !(r && r->mode == SL_FLOW_MODE_NORMAL)) {
+		ret = compressed(skb, in, &k, r);
+		if (ret >= 0)
+			return ret;
 	}
+
+	if (link_policy(ld, st, skb->len))
+		return TC_ACT_SHOT;
 	if (st) {
 		st->packets++;
 		st->bytes += skb->len;

@@ -17,14 +17,33 @@
  *   flows      array  2 * SL_FLOW_SLOTS -> struct sl_fabric_flow
  *   flow_ctl   array  0 -> struct sl_fabric_flow_ctl
  *   flow_hits  pcpu   rule id -> struct sl_fabric_flow_hits
+ *   ld_flags   array  ld -> __u32, the SL_PORT_* flags of the port that
+ *                     sends into ld (a mirror kept by sl_fabric_port_set)
+ *   paths      hash   struct sl_fabric_path_key -> struct sl_fabric_path
+ *                     (path compression, lib/fabric_path.c fills it)
  *
  * Order of the program for a packet entering a port:
  *   no port entry -> drop (drop_noport); port not up -> drop (drop_down);
  *   flow table -> skb->mark = class, hit counters, normal counted;
  *   policer -> drop (drop_policer); random loss -> drop (drop_loss);
+ *   compressed path (below) when one matches;
  *   redirect (packets, bytes).
  * So a packet lost on the "wire" has already paid the policer, as it would
  * behind a real ingress policer.
+ *
+ * Path compression: an IP packet whose (ingress port, destination address)
+ * has an entry in "paths" crosses every link of the entry in one program
+ * run. For each link in order: down -> drop_down, policer, loss (the same
+ * checks, counted on that link), else packets/bytes/compressed += on that
+ * link. A drop on link k leaves links 0..k-1 counted, as if the packet had
+ * crossed them hop by hop. Then the TTL (hop limit) is lowered by hops - 1
+ * (the routers crossed), the Ethernet addresses are rewritten to what the
+ * last router would have sent, and the packet goes to the last node's
+ * interface with bpf_redirect_peer. Packets that do not qualify (no entry,
+ * TTL <= hops - 1, IPv4 options, IPv6 hop-by-hop options or link-local
+ * source, an Ethernet destination other than the first node, a flow rule
+ * in normal mode) go hop by hop as before, so every router still answers
+ * what only it can (ARP/ND, TTL exceeded, unreachable).
  */
 #ifndef SLUICE_BPF_FABRIC_H
 #define SLUICE_BPF_FABRIC_H
@@ -56,7 +75,9 @@ struct sl_fabric_port {
  * Value of the per-CPU "stats" array (index link * 2 + dir) and of the
  * one-entry per-CPU "global" array (drop_noport lives only there: a packet
  * from an unknown port has no link to charge). Every packet that enters a
- * known port is counted exactly once in packets or in one drop_*.
+ * known port is counted exactly once in packets or in one drop_*; a
+ * compressed packet is counted so on every link of its path that it
+ * reached.
  */
 struct sl_fabric_stats {
 	__u64 packets;      /* redirected */
@@ -66,7 +87,9 @@ struct sl_fabric_stats {
 	__u64 drop_policer; /* dropped: the policer's bucket was short */
 	__u64 drop_loss;    /* dropped: random loss */
 	__u64 normal;       /* matched a SL_FLOW_MODE_NORMAL rule (any fate) */
-	__u64 reserved;     /* zero */
+	__u64 compressed;   /* of packets: crossed inside a compressed path;
+			     * in "global": packets sent down a compressed
+			     * path (once each) */
 };
 
 /*
@@ -185,6 +208,40 @@ struct sl_fabric_flow_ctl {
 struct sl_fabric_flow_hits {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/* ---- path compression */
+
+/* Links in one compressed path at most; longer routes go hop by hop. */
+#define SL_PATH_HOPS_MAX 64
+
+/* Key of "paths". All bytes count (a hash key): zero the unused ones. */
+struct sl_fabric_path_key {
+	__u32 ifindex; /* the fabric port the packet enters on */
+	__u32 family;  /* SL_FLOW_FAMILY_IPV4 or SL_FLOW_FAMILY_IPV6 */
+	__u32 addr[4]; /* destination, network order; IPv4: addr[0] only */
+};
+
+/*
+ * Value of "paths": where a packet to key.addr entering key.ifindex ends,
+ * and the links it crosses on the way. Written by lib/fabric_path.c only.
+ * Invariants: 2 <= hops <= SL_PATH_HOPS_MAX; ld[0] is the direction the
+ * ingress port sends into; ld[i] for i >= hops are zero; no link on the
+ * path has a shaper (a qdisc on a router would be skipped), a smaller MTU
+ * than ld[0], or normal mode; the path follows the routes the nodes hold.
+ */
+struct sl_fabric_path {
+	__u32 target_ifindex; /* fabric port whose peer is the last node's
+			       * interface: the bpf_redirect_peer target */
+	__u8 hops;            /* links crossed */
+	__u8 flags;           /* zero */
+	__u8 first_mac[6];    /* a packet must be sent to this Ethernet
+			       * address (the first node's interface) */
+	__u8 dmac[6];         /* written as Ethernet destination: the last
+			       * node's interface */
+	__u8 smac[6];         /* written as Ethernet source: the interface
+			       * that sends on the last link */
+	__u32 ld[SL_PATH_HOPS_MAX]; /* link * 2 + dir, in path order */
 };
 
 #endif

@@ -7,7 +7,8 @@
  * sl_fabric_create() pins the program and maps, the skeleton is destroyed
  * and the fds are duplicates, so a created and a reopened fabric behave the
  * same. The pins, not the fds, own the kernel objects; sl_fabric_unpin()
- * releases them. The flow table's functions live in lib/fabric_flow.c.
+ * releases them. The flow table's functions live in lib/fabric_flow.c,
+ * path compression in lib/fabric_path.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,6 +130,8 @@ static const char *const pin_names[SL_FO_N] = {
 	[SL_FO_FLOWS] = SL_FABRIC_PIN_FLOWS,
 	[SL_FO_FLOW_CTL] = SL_FABRIC_PIN_FLOW_CTL,
 	[SL_FO_FLOW_HITS] = SL_FABRIC_PIN_FLOW_HITS,
+	[SL_FO_LD_FLAGS] = SL_FABRIC_PIN_LD_FLAGS,
+	[SL_FO_PATHS] = SL_FABRIC_PIN_PATHS,
 };
 
 #define N_PINS SL_FO_N
@@ -284,6 +287,12 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.bucket,
 					       2 * max_links);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.ld_flags,
+					       2 * max_links);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.paths,
+					       SL_FABRIC_PATHS_MAX);
 	if (ret < 0) {
 		ret = captured_error(err, ret, "fabric: sizing maps");
 		capture_stop(old_print);
@@ -307,6 +316,8 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 	fds[SL_FO_FLOWS] = bpf_map__fd(skel->maps.flows);
 	fds[SL_FO_FLOW_CTL] = bpf_map__fd(skel->maps.flow_ctl);
 	fds[SL_FO_FLOW_HITS] = bpf_map__fd(skel->maps.flow_hits);
+	fds[SL_FO_LD_FLAGS] = bpf_map__fd(skel->maps.ld_flags);
+	fds[SL_FO_PATHS] = bpf_map__fd(skel->maps.paths);
 	for (pinned = 0; pinned < N_PINS; pinned++) {
 		ret = pin_path(path, pin_dir, pin_names[pinned], err);
 		if (ret < 0)
@@ -324,6 +335,7 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 		goto fail;
 	}
 	f->max_links = max_links;
+	f->max_paths = SL_FABRIC_PATHS_MAX;
 	for (i = 0; i < N_PINS; i++)
 		if ((ret = dup_fd(fds[i], &f->fd[i], err)) < 0)
 			goto fail;
@@ -356,8 +368,9 @@ static const char *entry_note(uint32_t max_entries)
 
 /* Opens one pin and checks that it is a map of the layout this build uses. */
 static int open_map(const char *pin_dir, const char *name, uint32_t type,
-		    uint32_t value_size, uint32_t max_entries, int *fd_out,
-		    uint32_t *max_out, struct sl_err *err)
+		    uint32_t key_size, uint32_t value_size,
+		    uint32_t max_entries, int *fd_out, uint32_t *max_out,
+		    struct sl_err *err)
 {
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
@@ -378,15 +391,16 @@ static int open_map(const char *pin_dir, const char *name, uint32_t type,
 		close(fd);
 		return ret;
 	}
-	if (info.type != type || info.key_size != sizeof(uint32_t) ||
+	if (info.type != type || info.key_size != key_size ||
 	    info.value_size != value_size ||
 	    (max_entries && info.max_entries != max_entries)) {
 		close(fd);
 		return sl_err_set(err, EPROTO,
-				  "fabric: %s: map type %u key %u value %u entries %u, this build expects type %u key 4 value %u%s (pinned by another sluice version? unpin it)",
+				  "fabric: %s: map type %u key %u value %u entries %u, this build expects type %u key %u value %u%s (pinned by another sluice version? unpin it)",
 				  path, info.type, info.key_size,
 				  info.value_size, info.max_entries, type,
-				  value_size, entry_note(max_entries));
+				  key_size, value_size,
+				  entry_note(max_entries));
 	}
 	*fd_out = fd;
 	if (max_out)
@@ -396,26 +410,32 @@ static int open_map(const char *pin_dir, const char *name, uint32_t type,
 
 /* The layout this build expects of each pinned map: entries 0 is "sized
  * by the fabric" (checked against the others below). */
+#define K4 sizeof(uint32_t)
 static const struct {
 	enum sl_fabric_obj obj;
-	uint32_t type, value_size, max_entries;
+	uint32_t type, key_size, value_size, max_entries;
 } map_layout[] = {
-	{ SL_FO_PORTS, BPF_MAP_TYPE_HASH, sizeof(struct sl_fabric_port), 0 },
-	{ SL_FO_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
-	  sizeof(struct sl_fabric_stats), 0 },
-	{ SL_FO_GLOBAL, BPF_MAP_TYPE_PERCPU_ARRAY,
-	  sizeof(struct sl_fabric_stats), 1 },
-	{ SL_FO_POLICY, BPF_MAP_TYPE_ARRAY,
-	  sizeof(struct sl_fabric_policy_val), 0 },
-	{ SL_FO_BUCKET, BPF_MAP_TYPE_ARRAY, sizeof(struct sl_fabric_bucket),
+	{ SL_FO_PORTS, BPF_MAP_TYPE_HASH, K4, sizeof(struct sl_fabric_port),
 	  0 },
-	{ SL_FO_FLOWS, BPF_MAP_TYPE_ARRAY, sizeof(struct sl_fabric_flow),
+	{ SL_FO_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, K4,
+	  sizeof(struct sl_fabric_stats), 0 },
+	{ SL_FO_GLOBAL, BPF_MAP_TYPE_PERCPU_ARRAY, K4,
+	  sizeof(struct sl_fabric_stats), 1 },
+	{ SL_FO_POLICY, BPF_MAP_TYPE_ARRAY, K4,
+	  sizeof(struct sl_fabric_policy_val), 0 },
+	{ SL_FO_BUCKET, BPF_MAP_TYPE_ARRAY, K4,
+	  sizeof(struct sl_fabric_bucket), 0 },
+	{ SL_FO_FLOWS, BPF_MAP_TYPE_ARRAY, K4, sizeof(struct sl_fabric_flow),
 	  2 * SL_FLOW_SLOTS },
-	{ SL_FO_FLOW_CTL, BPF_MAP_TYPE_ARRAY,
+	{ SL_FO_FLOW_CTL, BPF_MAP_TYPE_ARRAY, K4,
 	  sizeof(struct sl_fabric_flow_ctl), 1 },
-	{ SL_FO_FLOW_HITS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	{ SL_FO_FLOW_HITS, BPF_MAP_TYPE_PERCPU_ARRAY, K4,
 	  sizeof(struct sl_fabric_flow_hits), SL_FLOW_SLOTS },
+	{ SL_FO_LD_FLAGS, BPF_MAP_TYPE_ARRAY, K4, sizeof(uint32_t), 0 },
+	{ SL_FO_PATHS, BPF_MAP_TYPE_HASH, sizeof(struct sl_fabric_path_key),
+	  sizeof(struct sl_fabric_path), 0 },
 };
+#undef K4
 
 struct sl_fabric *sl_fabric_open(const char *pin_dir, struct sl_err *err)
 {
@@ -452,6 +472,7 @@ struct sl_fabric *sl_fabric_open(const char *pin_dir, struct sl_err *err)
 		enum sl_fabric_obj o = map_layout[i].obj;
 
 		ret = open_map(pin_dir, pin_names[o], map_layout[i].type,
+			       map_layout[i].key_size,
 			       map_layout[i].value_size,
 			       map_layout[i].max_entries, &f->fd[o],
 			       &entries[o], err);
@@ -461,15 +482,18 @@ struct sl_fabric *sl_fabric_open(const char *pin_dir, struct sl_err *err)
 	if (entries[SL_FO_STATS] < 2 || entries[SL_FO_STATS] % 2 ||
 	    entries[SL_FO_PORTS] != entries[SL_FO_STATS] ||
 	    entries[SL_FO_POLICY] != entries[SL_FO_STATS] ||
-	    entries[SL_FO_BUCKET] != entries[SL_FO_STATS]) {
+	    entries[SL_FO_BUCKET] != entries[SL_FO_STATS] ||
+	    entries[SL_FO_LD_FLAGS] != entries[SL_FO_STATS]) {
 		ret = sl_err_set(err, EPROTO,
-				 "fabric: %s: ports (%u entries), stats (%u), policy (%u) and bucket (%u) do not match",
+				 "fabric: %s: ports (%u entries), stats (%u), policy (%u), bucket (%u) and ld_flags (%u) do not match",
 				 pin_dir, entries[SL_FO_PORTS],
 				 entries[SL_FO_STATS], entries[SL_FO_POLICY],
-				 entries[SL_FO_BUCKET]);
+				 entries[SL_FO_BUCKET],
+				 entries[SL_FO_LD_FLAGS]);
 		goto fail;
 	}
 	f->max_links = entries[SL_FO_STATS] / 2;
+	f->max_paths = entries[SL_FO_PATHS];
 	return f;
 fail:
 	sl_fabric_free(f);
@@ -557,6 +581,18 @@ int sl_fabric_detach(struct sl_fabric *f, int ifindex, struct sl_err *err)
 
 /* ---- maps */
 
+/* The mirror of a port's flags that compressed paths read per link. */
+static int ld_flags_set(struct sl_fabric *f, uint32_t ld, uint32_t flags,
+			struct sl_err *err)
+{
+	if (bpf_map_update_elem(f->fd[SL_FO_LD_FLAGS], &ld, &flags,
+				BPF_ANY) < 0)
+		return sl_err_set(err, errno,
+				  "fabric: ld_flags %u: update: %s", ld,
+				  strerror(errno));
+	return 0;
+}
+
 int sl_fabric_port_set(struct sl_fabric *f, uint32_t ifindex,
 		       const struct sl_fabric_port *p, struct sl_err *err)
 {
@@ -584,7 +620,7 @@ int sl_fabric_port_set(struct sl_fabric *f, uint32_t ifindex,
 	if (bpf_map_update_elem(f->fd[SL_FO_PORTS], &ifindex, p, BPF_ANY) < 0)
 		return sl_err_set(err, errno, "fabric: port %u: update: %s",
 				  ifindex, strerror(errno));
-	return 0;
+	return ld_flags_set(f, p->link * 2 + p->dir, p->flags, err);
 }
 
 int sl_fabric_port_get(struct sl_fabric *f, uint32_t ifindex,
@@ -600,11 +636,16 @@ int sl_fabric_port_get(struct sl_fabric *f, uint32_t ifindex,
 int sl_fabric_port_del(struct sl_fabric *f, uint32_t ifindex,
 		       struct sl_err *err)
 {
+	struct sl_fabric_port p;
+	int have = bpf_map_lookup_elem(f->fd[SL_FO_PORTS], &ifindex, &p) == 0;
+
 	if (bpf_map_delete_elem(f->fd[SL_FO_PORTS], &ifindex) < 0)
 		return sl_err_set(err, errno, "fabric: port %u: delete: %s",
 				  ifindex,
 				  errno == ENOENT ? "no such port"
 						  : strerror(errno));
+	if (have && p.link < f->max_links && p.dir <= 1)
+		return ld_flags_set(f, p.link * 2 + p.dir, 0, err);
 	return 0;
 }
 
@@ -625,6 +666,7 @@ static int sum_percpu(struct sl_fabric *f, int fd, uint32_t key,
 		out->drop_policer += f->percpu[i].drop_policer;
 		out->drop_loss += f->percpu[i].drop_loss;
 		out->normal += f->percpu[i].normal;
+		out->compressed += f->percpu[i].compressed;
 	}
 	return 0;
 }

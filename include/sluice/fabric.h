@@ -14,8 +14,12 @@
  *   flows                array: the flow table, two halves (double buffer)
  *   flow_ctl             array, one entry: which half is live, rule counts
  *   flow_hits            per-CPU array: rule id -> struct sl_fabric_flow_hits
- * (bpf/fabric.h documents every value and its invariants), so the fabric outlives sluiced: the attached filters keep forwarding while
- * the daemon restarts, and sl_fabric_open() picks the maps up again.
+ *   ld_flags             array: link * 2 + dir -> __u32 port flags (mirror)
+ *   paths                hash: struct sl_fabric_path_key -> struct sl_fabric_path
+ *                        (path compression, include/sluice/fabric_path.h)
+ * (bpf/fabric.h documents every value and its invariants), so the fabric
+ * outlives sluiced: the attached filters keep forwarding while the daemon
+ * restarts, and sl_fabric_open() picks the maps up again.
  *
  * Namespaces: ifindexes in the ports map and in sl_fabric_attach() are those
  * of the fabric network namespace. sl_fabric_attach() and _detach() talk
@@ -53,6 +57,11 @@
 #define SL_FABRIC_PIN_FLOWS "flows"
 #define SL_FABRIC_PIN_FLOW_CTL "flow_ctl"
 #define SL_FABRIC_PIN_FLOW_HITS "flow_hits"
+#define SL_FABRIC_PIN_LD_FLAGS "ld_flags"
+#define SL_FABRIC_PIN_PATHS "paths"
+
+/* Compressed paths at most (max_entries of "paths"; not preallocated). */
+#define SL_FABRIC_PATHS_MAX 65536u
 
 /* The tc filter every fabric port carries (ingress of its clsact qdisc). */
 #define SL_FABRIC_TC_HANDLE 1
@@ -90,7 +99,10 @@ int sl_fabric_attach(struct sl_fabric *f, int ifindex, struct sl_err *err);
 int sl_fabric_detach(struct sl_fabric *f, int ifindex, struct sl_err *err);
 
 /* Creates or replaces the entry of a fabric port. -EINVAL when p->link is
- * not below max_links, p->dir is not 0 or 1, or reserved fields are set. */
+ * not below max_links, p->dir is not 0 or 1, or reserved fields are set.
+ * Also mirrors p->flags into ld_flags[link * 2 + dir], which compressed
+ * paths read (so a port set down stops them too); deleting the port
+ * clears it. */
 int sl_fabric_port_set(struct sl_fabric *f, uint32_t ifindex,
 		       const struct sl_fabric_port *p, struct sl_err *err);
 /* -ENOENT when the port has no entry. */
