@@ -142,6 +142,7 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS))) \
 	      $(DESTDIR)$(MANDIR)/man8/sluiced.8 $(DESTDIR)$(MANDIR)/man8/sluicectl.8 \
+	      $(DESTDIR)$(MANDIR)/man8/sluice-controller.8 \
 	      $(DESTDIR)$(UNITDIR)/sluiced.service $(DESTDIR)$(UNITDIR)/sluice-controller.service
 	rm -rf $(DESTDIR)$(DATADIR)
 

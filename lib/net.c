@@ -878,6 +878,29 @@ int sl_net_link_policy(struct sl_net *n, uint32_t link, int dir,
 	return ret;
 }
 
+int sl_net_shaper_stats(const struct sl_net *n, uint32_t link, int dir,
+			struct sl_qdisc_stats *out, struct sl_err *err)
+{
+	const struct sl_endpoint *ep;
+	struct sl_kpolicy kp;
+	struct sl_nl *nl;
+	int ret;
+
+	if (link >= n->topo->n_links || (dir != 0 && dir != 1))
+		return sl_err_set(err, EINVAL, "no link %u direction %d", link, dir);
+	if (sl_kpolicy_from_policy(n->topo->links[link].policy[dir],
+				   n->topo->links[link].mtu, &kp, NULL) ||
+	    !kp.shaper.rate_bps)
+		return -ENOENT;
+	ep = &n->topo->links[link].ep[dir];
+	nl = node_nl(n, ep->node, err);
+	if (!nl)
+		return -EIO;
+	ret = sl_nl_qdisc_stats(nl, sl_node_ifindex(ep->ifidx), out, err);
+	sl_nl_free(nl);
+	return ret;
+}
+
 int sl_net_list_dirs(const char *rundir, char ***names, size_t *n)
 {
 	char path[300];

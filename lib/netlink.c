@@ -23,6 +23,7 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
+#include <linux/gen_stats.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
@@ -485,6 +486,82 @@ int sl_nl_qdisc_del_root(struct sl_nl *nl, int ifindex, struct sl_err *err)
 }
 
 /* --- synchronous queries */
+
+struct qstats_req {
+	int ifindex;
+	bool found;
+	struct sl_qdisc_stats *out;
+};
+
+static int qstats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	struct qstats_req *q = data;
+	const struct nlattr *a, *b;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || tcm->tcm_ifindex != q->ifindex ||
+	    tcm->tcm_parent != TC_H_ROOT)
+		return MNL_CB_OK;
+	q->found = true;
+	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+		if (mnl_attr_get_type(a) != TCA_STATS2)
+			continue;
+		mnl_attr_for_each_nested(b, a) {
+			if (mnl_attr_get_type(b) == TCA_STATS_BASIC &&
+			    mnl_attr_get_payload_len(b) >= sizeof(struct gnet_stats_basic)) {
+				struct gnet_stats_basic bs;
+
+				memcpy(&bs, mnl_attr_get_payload(b), sizeof(bs));
+				q->out->bytes = bs.bytes;
+				q->out->packets = bs.packets;
+			} else if (mnl_attr_get_type(b) == TCA_STATS_QUEUE &&
+				   mnl_attr_get_payload_len(b) >= sizeof(struct gnet_stats_queue)) {
+				struct gnet_stats_queue qs;
+
+				memcpy(&qs, mnl_attr_get_payload(b), sizeof(qs));
+				q->out->drops = qs.drops;
+				q->out->qlen = qs.qlen;
+				q->out->backlog = qs.backlog;
+				q->out->overlimits = qs.overlimits;
+			}
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int sl_nl_qdisc_stats(struct sl_nl *nl, int ifindex, struct sl_qdisc_stats *out,
+		      struct sl_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	struct qstats_req q = { .ifindex = ifindex, .out = out };
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	uint32_t seq;
+	ssize_t n;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (sl_nl_flush(nl, err))
+		return -EIO;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETQDISC;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = nl->seq++;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return sl_err_set(err, errno, "qdisc stats: %s", strerror(errno));
+	do {
+		n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (n < 0)
+			return sl_err_set(err, errno, "qdisc stats: %s", strerror(errno));
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, qstats_cb, &q);
+	} while (ret > 0);
+	if (ret < 0)
+		return sl_err_set(err, errno, "qdisc stats: %s", strerror(errno));
+	return q.found ? 0 : -ENOENT;
+}
 
 struct ifindex_req {
 	int ifindex;

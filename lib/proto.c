@@ -363,6 +363,7 @@ static const struct field link_row[] = {
 	{ "bytes", F_INT, true, 0 },
 	{ "drops", F_INT, false, 0 },
 	{ "qlen", F_INT, false, 0 },
+	{ "backlog", F_INT, false, 0 },
 	{ "sojourn_us", F_NUM, false, 0 },
 };
 

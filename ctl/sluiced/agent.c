@@ -11,6 +11,7 @@
 #include <sluice/fabric.h>
 #include <sluice/hostagent.h>
 #include <sluice/log.h>
+#include <sluice/netlink.h>
 
 #include "sluiced.h"
 
@@ -60,7 +61,14 @@ static void collect_metrics(struct daemon *d)
 				json_object_object_add(r, "dir", json_object_new_string(s ? "down" : "up"));
 				json_object_object_add(r, "packets", json_object_new_int64((int64_t)st.packets));
 				json_object_object_add(r, "bytes", json_object_new_int64((int64_t)st.bytes));
-				json_object_object_add(r, "drops", json_object_new_int64((int64_t)(st.drop_down + st.drop_policer + st.drop_loss)));
+				struct sl_qdisc_stats q = { 0 };
+
+				/* The shaper's drops and queue, if the direction has one. */
+				sl_net_shaper_stats(n, l, s, &q, NULL);
+				json_object_object_add(r, "drops", json_object_new_int64(
+					(int64_t)(st.drop_down + st.drop_policer + st.drop_loss + q.drops)));
+				json_object_object_add(r, "qlen", json_object_new_int64(q.qlen));
+				json_object_object_add(r, "backlog", json_object_new_int64(q.backlog));
 				json_object_array_add(links, r);
 			}
 		}
@@ -69,9 +77,32 @@ static void collect_metrics(struct daemon *d)
 	sl_hostagent_push_metrics(d->agent, rep);
 }
 
+/*
+ * Whether a topology that is up has the shape the controller asks for:
+ * the same nodes and links. Policies may differ (they change at run time).
+ */
+static bool same_shape(const struct sl_topo *a, const struct sl_topo *b)
+{
+	uint32_t i;
+
+	if (a->n_nodes != b->n_nodes || a->n_links != b->n_links || a->ipv6 != b->ipv6)
+		return false;
+	for (i = 0; i < a->n_nodes; i++)
+		if (strcmp(a->nodes[i].name, b->nodes[i].name) ||
+		    a->nodes[i].kind != b->nodes[i].kind)
+			return false;
+	for (i = 0; i < a->n_links; i++)
+		if (a->links[i].ep[0].node != b->links[i].ep[0].node ||
+		    a->links[i].ep[1].node != b->links[i].ep[1].node ||
+		    a->links[i].mtu != b->links[i].mtu)
+			return false;
+	return true;
+}
+
 static int do_apply(struct daemon *d, json_object *cmd, json_object **res,
 		    struct sl_err *err)
 {
+	struct sl_net *up;
 	const char *text = json_object_to_json_string_ext(
 		json_object_object_get(cmd, "topology"), JSON_C_TO_STRING_PLAIN);
 	struct sl_topo *t = NULL;
@@ -81,7 +112,14 @@ static int do_apply(struct daemon *d, json_object *cmd, json_object **res,
 	ret = sl_topo_parse(text, strlen(text), "controller", &t, err);
 	if (ret)
 		return ret;
-	if (daemon_find_net(d, t->name)) {
+	if ((up = daemon_find_net(d, t->name))) {
+		if (!same_shape(up->topo, t)) {
+			ret = sl_err_set(err, EEXIST, "a different topology named \"%s\" "
+					 "is up on this host; expected it to be taken "
+					 "down first", t->name);
+			sl_topo_free(t);
+			return ret;
+		}
 		/* Applied already (a resync): nothing to do. */
 		*res = json_object_new_object();
 		json_object_object_add(*res, "name", json_object_new_string(t->name));
@@ -190,7 +228,11 @@ void agent_command(struct daemon *d, json_object *cmd)
 		ret = sl_err_set(&err, EOPNOTSUPP, "%s is not supported by this sluiced", type);
 	if (ret) {
 		pr_warn("controller: %s failed: %s", type, err.msg);
-		sl_hostagent_reply_error(d->agent, id, ret == -ENOENT ? "notfound" : "internal", err.msg);
+		sl_hostagent_reply_error(d->agent, id,
+					 ret == -ENOENT ? "notfound" :
+					 ret == -EINVAL || ret == -EOPNOTSUPP ? "invalid" :
+					 ret == -EEXIST ? "exists" : "internal",
+					 err.msg);
 	} else {
 		sl_hostagent_reply(d->agent, id, res);
 	}

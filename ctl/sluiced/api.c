@@ -257,6 +257,7 @@ static void cmd_up(struct daemon *d, struct reply *r, json_object *req)
 		reply_err(r, "internal", "out of memory");
 		return;
 	}
+	agent_sync_topologies(d);
 	pr_info("topology %s up in %.3f s (%lu routes)", n->topo->name,
 		n->up_seconds, (unsigned long)n->n_routes);
 	res = json_object_new_object();
@@ -330,6 +331,7 @@ static void cmd_down(struct daemon *d, struct reply *r, json_object *req)
 		reply_err(r, errno_code(ret), "%s", err.msg);
 		goto fail;
 	}
+	agent_sync_topologies(d);
 	res = json_object_new_object();
 	json_object_object_add(res, "removed", removed);
 	reply_ok(r, res);

@@ -66,6 +66,12 @@ int sl_net_link_set(struct sl_net *n, uint32_t link, bool up,
 int sl_net_link_policy(struct sl_net *n, uint32_t link, int dir,
 		       const char *policy, struct sl_err *err);
 
+/* Counters of the shaper (if any) on the sending side of a link direction:
+ * -ENOENT when the direction is not shaped. */
+struct sl_qdisc_stats;
+int sl_net_shaper_stats(const struct sl_net *n, uint32_t link, int dir,
+			struct sl_qdisc_stats *out, struct sl_err *err);
+
 /* Names of the topologies with state under rundir (malloc'ed array of
  * malloc'ed strings). */
 int sl_net_list_dirs(const char *rundir, char ***names, size_t *n);

@@ -66,6 +66,16 @@ int sl_nl_qdisc_tbf(struct sl_nl *nl, int ifindex, uint64_t rate_bps,
 /* Removes the root qdisc of ifindex (back to the default). */
 int sl_nl_qdisc_del_root(struct sl_nl *nl, int ifindex, struct sl_err *err);
 
+/* Queue counters of the root qdisc of ifindex (synchronous). -ENOENT when
+ * the interface has no root qdisc of its own. */
+struct sl_qdisc_stats {
+	uint64_t packets, bytes;
+	uint32_t drops, qlen, backlog; /* backlog in bytes */
+	uint32_t overlimits;
+};
+int sl_nl_qdisc_stats(struct sl_nl *nl, int ifindex, struct sl_qdisc_stats *out,
+		      struct sl_err *err);
+
 /* Sends what is queued and waits for every ACK. */
 int sl_nl_flush(struct sl_nl *nl, struct sl_err *err);
 /* Number of requests sent so far (for progress and statistics). */
