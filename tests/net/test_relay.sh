@@ -17,6 +17,9 @@
 RELAY=$B/tools/sluice-relay
 SOCKREDIR=$B/tools/sluice-sockredir
 PEER=$TOP/tests/net/relay_peer.py
+# The interpreter itself, not a wrapper (pyenv's shim forks it, and killing
+# the shim would leave the server behind).
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 P=slrt$$-
 K=4
 MIB=${SLUICE_RELAY_TEST_MIB:-1024}
@@ -132,20 +135,20 @@ t_chain_bytes() {
 }
 
 t_chain_halfclose() {
-	in_ns 4 python3 "$PEER" hc-server 7000 >"$W/hc.out" 2>&1 &
+	in_ns 4 "$PY" "$PEER" hc-server 7000 >"$W/hc.out" 2>&1 &
 	local sp=$!
 	wait_listen 4 7000 || return 1
-	in_ns 0 timeout 60 python3 "$PEER" hc-client "$FRONT" 9000 $((50 << 20)) ||
+	in_ns 0 timeout 60 "$PY" "$PEER" hc-client "$FRONT" 9000 $((50 << 20)) ||
 		{ wait $sp; return 1; }
 	wait $sp
 }
 
 t_chain_rst_server() {
 	local before; before=$(chain_fds)
-	in_ns 4 python3 "$PEER" rst-server 7000 >/dev/null 2>&1 &
+	in_ns 4 "$PY" "$PEER" rst-server 7000 >/dev/null 2>&1 &
 	local sp=$!
 	wait_listen 4 7000 || return 1
-	in_ns 0 timeout 20 python3 "$PEER" rst-client "$FRONT" 9000 || return 1
+	in_ns 0 timeout 20 "$PY" "$PEER" rst-client "$FRONT" 9000 || return 1
 	wait $sp
 	wait_fds "$before" || return 1
 	t_log "fds $before after the reset; r1 $(relay_stats r1)"
@@ -154,10 +157,10 @@ t_chain_rst_server() {
 
 t_chain_rst_client() {
 	local before; before=$(chain_fds)
-	in_ns 4 python3 "$PEER" sink-server 7000 >"$W/sink.out" 2>&1 &
+	in_ns 4 "$PY" "$PEER" sink-server 7000 >"$W/sink.out" 2>&1 &
 	local sp=$!
 	wait_listen 4 7000 || return 1
-	(sleep 1) | in_ns 0 timeout 20 python3 "$PEER" hold-client "$FRONT" 9000 ||
+	(sleep 1) | in_ns 0 timeout 20 "$PY" "$PEER" hold-client "$FRONT" 9000 ||
 		return 1
 	wait $sp
 	cat "$W/sink.out"
@@ -180,7 +183,7 @@ t_socks5_curl() {
 	command -v curl >/dev/null || { t_skip_why "no curl"; return 77; }
 	mkdir -p "$W/www" && cp "$W/blob" "$W/www/blob"
 	relay_start s5 1 --listen "$FRONT:1080" --socks5 || return 1
-	in_ns 4 python3 -m http.server 8000 --bind "$SRV" --directory "$W/www" \
+	ip netns exec "${P}4" "$PY" -m http.server 8000 --bind "$SRV" --directory "$W/www" \
 		>/dev/null 2>&1 &
 	echo $! >"$W/http.pid"
 	wait_listen 4 8000 || return 1
@@ -214,10 +217,10 @@ t_sockmap_chain() {
 		return 1
 	transfer 0 "$FRONT" 9100 4 7000 "" || rc=77
 	if [ $rc = 0 ]; then
-		in_ns 4 python3 "$PEER" hc-server 7000 >/dev/null 2>&1 &
+		in_ns 4 "$PY" "$PEER" hc-server 7000 >/dev/null 2>&1 &
 		local sp=$!
 		wait_listen 4 7000 || return 1
-		in_ns 0 timeout 60 python3 "$PEER" hc-client "$FRONT" 9100 $((50 << 20)) || rc=77
+		in_ns 0 timeout 60 "$PY" "$PEER" hc-client "$FRONT" 9100 $((50 << 20)) || rc=77
 		wait $sp
 	fi
 	t_log "m1 $(relay_stats m1)"
@@ -263,15 +266,15 @@ t_sockredir() {
 	local rc=0 st
 	transfer 0 "$SRV" 7001 4 7001 "$W/incg" || rc=1
 	# half-close and reset through redirected sockets
-	"$W/incg" ip netns exec "${P}4" python3 "$PEER" hc-server 7002 >/dev/null 2>&1 &
+	"$W/incg" ip netns exec "${P}4" "$PY" "$PEER" hc-server 7002 >/dev/null 2>&1 &
 	local sp=$!
 	wait_listen 4 7002 || rc=1
-	"$W/incg" ip netns exec "${P}0" timeout 60 python3 "$PEER" hc-client "$SRV" 7002 $((50 << 20)) || rc=1
+	"$W/incg" ip netns exec "${P}0" timeout 60 "$PY" "$PEER" hc-client "$SRV" 7002 $((50 << 20)) || rc=1
 	wait $sp
-	"$W/incg" ip netns exec "${P}4" python3 "$PEER" rst-server 7003 >/dev/null 2>&1 &
+	"$W/incg" ip netns exec "${P}4" "$PY" "$PEER" rst-server 7003 >/dev/null 2>&1 &
 	sp=$!
 	wait_listen 4 7003 || rc=1
-	"$W/incg" ip netns exec "${P}0" timeout 20 python3 "$PEER" rst-client "$SRV" 7003 || rc=1
+	"$W/incg" ip netns exec "${P}0" timeout 20 "$PY" "$PEER" rst-client "$SRV" 7003 || rc=1
 	wait $sp
 	st=$(sockredir_stop)
 	echo "sockredir: $st"
