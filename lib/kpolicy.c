@@ -55,6 +55,16 @@ int sl_kpolicy_from_policy(const char *policy_json, uint32_t mtu,
 		goto out;
 	}
 	json_object_object_foreach(o, key, v) {
+		/* An object where the kernel takes a string is a cell of its
+		 * own (a loss model, an AQM): user-space work. */
+		if ((!strcmp(key, "queue") || !strcmp(key, "loss")) &&
+		    json_object_is_type(v, json_type_object)) {
+			ret = sl_err_set(err, EOPNOTSUPP,
+					 "policy.%s: an object (a %s cell) needs the normal-mode "
+					 "dataplane; the kernel path does " KPOLICY_KEYS,
+					 key, !strcmp(key, "loss") ? "loss model" : "queue");
+			goto out;
+		}
 		if (!strcmp(key, "rate") || !strcmp(key, "queue")) {
 			json_object_object_add(shaper, key, json_object_get(v));
 		} else if (!strcmp(key, "policer")) {
@@ -96,15 +106,12 @@ int sl_kpolicy_from_policy(const char *policy_json, uint32_t mtu,
 			/* The seed of the dataplane's loss generators; the
 			 * kernel's (bpf_get_prandom_u32) cannot be seeded,
 			 * so kernel loss is random but not reproducible. */
-		} else if (!strcmp(key, "delay") || !strcmp(key, "jitter") ||
-			   !strcmp(key, "cells")) {
-			ret = sl_err_set(err, EOPNOTSUPP,
-					 "policy.%s: needs the normal-mode dataplane (cells), which this build does not have yet; the kernel path does " KPOLICY_KEYS,
-					 key);
-			goto out;
 		} else {
-			ret = sl_err_set(err, EINVAL,
-					 "policy.%s: unknown key; expected " KPOLICY_KEYS " (or seed; delay, jitter, cells in normal mode)",
+			/* Every other key (delay, jitter, cells, trace, ...) is a
+			 * cell of the user-space dataplane; the topology parser has
+			 * checked that it exists. */
+			ret = sl_err_set(err, EOPNOTSUPP,
+					 "policy.%s: needs the normal-mode dataplane (cells); the kernel path does " KPOLICY_KEYS,
 					 key);
 			goto out;
 		}

@@ -320,19 +320,16 @@ static int check_cells(struct parser *p, struct json_object *arr,
 	return 0;
 }
 
-/* An explicit list of cells is checked by building it: the cell engine
- * knows every cell's keys and names the one that is wrong. */
-static int check_channel(struct parser *p, struct json_object *cells,
+/* A direction is checked by building it: the cell engine knows every
+ * cell's keys and names the one that is wrong. */
+static int check_channel(struct parser *p, struct json_object *dir,
 			 const char *path)
 {
-	struct json_object *o = json_object_new_object();
 	struct sl_channel *ch = NULL;
 	struct sl_err e;
 	int ret;
 
-	json_object_object_add(o, "cells", json_object_get(cells));
-	ret = sl_channel_new(o, 0, &ch, &e);
-	json_object_put(o);
+	ret = sl_channel_new(dir, 0, &ch, &e);
 	sl_channel_free(ch);
 	if (ret)
 		return fail(p, path, "%s", e.msg);
@@ -340,14 +337,15 @@ static int check_channel(struct parser *p, struct json_object *cells,
 }
 
 /* Checks one direction object; *out gets its compact text, or NULL when
- * it is empty (an unshaped direction). */
+ * it is empty (an unshaped direction). The simple keys are checked here,
+ * with messages that name the key's path; then the whole direction is
+ * built with the cell engine, which knows every cell and its parameters. */
 static int parse_direction(struct parser *p, struct json_object *dir,
 			   const char *path, char **out)
 {
-	static const char *const keys[] = { "rate",  "delay",   "jitter",
-					    "loss",  "queue",   "policer",
-					    "burst", "seed",    "cells",
-					    NULL };
+	static const char *const keys[] = { "rate",  "delay", "jitter",
+					    "loss",  "queue", "policer",
+					    "burst" };
 	static const enum sl_unit units[] = { SL_UNIT_RATE,  SL_UNIT_TIME,
 					      SL_UNIT_TIME,  SL_UNIT_FRACTION,
 					      SL_UNIT_QUEUE, SL_UNIT_RATE,
@@ -360,11 +358,12 @@ static int parse_direction(struct parser *p, struct json_object *dir,
 	if (!json_object_is_type(dir, json_type_object))
 		return wrong_type(p, path, dir,
 				  "an object with any of " POLICY_KEYS);
-	ret = check_keys(p, dir, path, keys, POLICY_KEYS);
-	if (ret)
-		return ret;
 	for (i = 0; i < 7; i++) {
 		if (!json_object_object_get_ex(dir, keys[i], &v))
+			continue;
+		/* loss and queue may also be cells of their own (objects) */
+		if (json_object_is_type(v, json_type_object) &&
+		    (!strcmp(keys[i], "loss") || !strcmp(keys[i], "queue")))
 			continue;
 		path_key(kp, path, keys[i]);
 		ret = check_unit(p, v, kp, units[i]);
@@ -381,12 +380,12 @@ static int parse_direction(struct parser *p, struct json_object *dir,
 		ret = check_cells(p, v, kp);
 		if (ret)
 			return ret;
-		ret = check_channel(p, v, path);
-		if (ret)
-			return ret;
 	}
 	if (!json_object_object_length(dir))
 		return 0;
+	ret = check_channel(p, dir, path);
+	if (ret)
+		return ret;
 	*out = strdup(json_object_to_json_string_ext(dir,
 						      JSON_C_TO_STRING_PLAIN));
 	if (!*out)

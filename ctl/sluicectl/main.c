@@ -159,6 +159,19 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl link set h1 r1 up --name demo\n"
 	  "  sluicectl --controller http://ctl:7700 link set r1 h2 rate 10mbit\n",
 	  cmd_link_help },
+	{ "cells", cmd_cells, "cells [NAME]",
+	  "list the cells a policy can use, with their parameters",
+	  "Lists the cells of the policy engine: what each does, and each\n"
+	  "parameter with its unit and default. With NAME, only that cell.\n"
+	  "A link's policy uses them by shorthand keys ({\"delay\": \"10ms\"}) or\n"
+	  "as an explicit list ({\"cells\": [{\"type\": \"codel\"}, ...]}).\n"
+	  "No daemon is needed. See docs/cells.md.\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl cells\n"
+	  "  sluicectl cells codel\n"
+	  "  sluicectl --json cells\n",
+	  NULL },
 	{ "flow", cmd_flow, "flow add RULE... | del ID | list [--name TOPO]",
 	  "manage the flow table (per-flow mode and class)",
 	  "Manages the flow table of a topology: rules that pick, per packet, the\n"

@@ -120,13 +120,15 @@ static void test_errors(void **state)
 	bad("{\"policer\":\"10mbit\",\"burst\":\"2g\"}", -EINVAL,
 	    "policy.burst: 2147483648 bytes is too large; expected at most 1gb");
 	bad("{\"policer\":\"10mbit\",\"delay\":\"10ms\"}", -EOPNOTSUPP,
-	    "policy.delay: needs the normal-mode dataplane (cells), which this build does not have yet; the kernel path does rate, queue, policer, burst and loss");
+	    "policy.delay: needs the normal-mode dataplane (cells); the kernel path does rate, queue, policer, burst and loss");
 	bad("{\"jitter\":\"1ms\"}", -EOPNOTSUPP,
-	    "policy.jitter: needs the normal-mode dataplane (cells), which this build does not have yet; the kernel path does rate, queue, policer, burst and loss");
+	    "policy.jitter: needs the normal-mode dataplane (cells); the kernel path does rate, queue, policer, burst and loss");
 	bad("{\"cells\":[]}", -EOPNOTSUPP,
-	    "policy.cells: needs the normal-mode dataplane (cells), which this build does not have yet; the kernel path does rate, queue, policer, burst and loss");
-	bad("{\"speed\":\"1mbit\"}", -EINVAL,
-	    "policy.speed: unknown key; expected rate, queue, policer, burst and loss (or seed; delay, jitter, cells in normal mode)");
+	    "policy.cells: needs the normal-mode dataplane (cells); the kernel path does rate, queue, policer, burst and loss");
+	bad("{\"loss\":{\"type\":\"loss_ge\"}}", -EOPNOTSUPP,
+	    "policy.loss: an object (a loss model cell) needs the normal-mode dataplane; the kernel path does rate, queue, policer, burst and loss");
+	bad("{\"trace\":\"x.down\"}", -EOPNOTSUPP,
+	    "policy.trace: needs the normal-mode dataplane (cells); the kernel path does rate, queue, policer, burst and loss");
 	/* the shaper's own messages come through */
 	bad("{\"rate\":\"fast\",\"policer\":\"1mbit\"}", -EINVAL,
 	    "policy.rate: \"fast\"; expected a rate such as 10mbit");
