@@ -86,6 +86,7 @@ struct conn {
 	uint8_t buf[2 * SL_SOCKS5_MAX_REQUEST]; /* SOCKS5 bytes read */
 	size_t blen;
 	uint64_t bytes[2];
+	uint64_t counted[2];  /* part of bytes[] already in r->st */
 	/* sockmap mode */
 	uint64_t cookie[2];
 	uint64_t base[2];     /* written_total(fd[1 - d]) at the join */
@@ -324,6 +325,16 @@ static void conn_unlink(struct sl_relay *r, struct conn *c)
 	c->prev = c->next = NULL;
 }
 
+/* Moves the bytes of c not yet in r->st there, so that a stats snapshot
+ * from another thread never walks the list of conns. */
+static void account(struct sl_relay *r, struct conn *c)
+{
+	r->st.bytes_up += c->bytes[0] - c->counted[0];
+	r->st.bytes_down += c->bytes[1] - c->counted[1];
+	c->counted[0] = c->bytes[0];
+	c->counted[1] = c->bytes[1];
+}
+
 static void listen_resume(struct sl_relay *r)
 {
 	struct epoll_event ev = { .events = EPOLLIN,
@@ -366,8 +377,7 @@ static void conn_close(struct sl_relay *r, struct conn *c, bool reset)
 		for (s = 0; s < 2; s++)
 			if (c->pipe[d][s] >= 0)
 				close(c->pipe[d][s]);
-	r->st.bytes_up += c->bytes[0];
-	r->st.bytes_down += c->bytes[1];
+	account(r, c);
 	r->st.active--;
 	if (reset)
 		r->st.reset++;
@@ -613,6 +623,7 @@ static void relay_pump(struct sl_relay *r, struct conn *c)
 	for (d = 0; d < 2 && !ret; d++)
 		ret = r->o.mode == SL_RELAY_SOCKMAP ? pump_sockmap(r, c, d)
 						    : pump_splice(r, c, d);
+	account(r, c);
 	if (ret) {
 		pr_debug("relay: connection reset: %s", strerror(-ret));
 		conn_close(r, c, true);
@@ -1083,14 +1094,9 @@ void sl_relay_stop(struct sl_relay *r)
 
 void sl_relay_stats_get(const struct sl_relay *r, struct sl_relay_stats *out)
 {
-	const struct conn *c;
-
+	/* Plain 64-bit loads of counters the loop thread writes: each is
+	 * whole (aligned), the set is only roughly simultaneous. */
 	*out = r->st;
-	/* bytes of live conns as well, so that a snapshot grows smoothly */
-	for (c = r->conns; c; c = c->next) {
-		out->bytes_up += c->bytes[0];
-		out->bytes_down += c->bytes[1];
-	}
 }
 
 int sl_relay_local_addr(const struct sl_relay *r, struct sockaddr_storage *ss,

@@ -80,7 +80,9 @@ int sl_relay_new(const struct sl_relay_opts *o, struct sl_relay **out,
 int sl_relay_run(struct sl_relay *r, struct sl_err *err);
 /* Async-signal-safe; the loop returns after closing every connection. */
 void sl_relay_stop(struct sl_relay *r);
-/* A snapshot; safe from another thread (counters are read unlocked). */
+/* A snapshot, safe from another thread: the counters are read unlocked,
+ * each whole, not all at the same instant; bytes include live conns up to
+ * their last event. */
 void sl_relay_stats_get(const struct sl_relay *r, struct sl_relay_stats *out);
 /* The bound listening address (port 0 resolved). */
 int sl_relay_local_addr(const struct sl_relay *r, struct sockaddr_storage *ss,
