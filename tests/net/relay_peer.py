@@ -17,6 +17,9 @@ half-close and reset behaviour through relays and socket redirection.
   relay_peer.py hold-client HOST PORT
       connect, send a byte, print "connected", then reset the connection
       when stdin closes.
+  relay_peer.py digest-server PORT N
+      accept N connections concurrently; on each, read until EOF and reply
+      with the sha256 hex of what came, then close; exit after N.
   relay_peer.py sink-server PORT
       accept one connection, read until EOF or reset; print "reset" or
       "eof" and the byte count.
@@ -25,6 +28,7 @@ import hashlib
 import socket
 import struct
 import sys
+import threading
 
 REPLY = 10 << 20
 
@@ -109,6 +113,31 @@ def main():
         print('connected', flush=True)
         sys.stdin.read()
         reset(c)
+    elif mode == 'digest-server':
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('0.0.0.0', int(sys.argv[2])))
+        s.listen(1024)
+        print('listening', flush=True)
+
+        def serve(c):
+            h = hashlib.sha256()
+            while True:
+                b = c.recv(1 << 16)
+                if not b:
+                    break
+                h.update(b)
+            c.sendall(h.hexdigest().encode())
+            c.close()
+
+        threads = []
+        for _ in range(int(sys.argv[3])):
+            c, _ = s.accept()
+            t = threading.Thread(target=serve, args=(c,))
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
     elif mode == 'sink-server':
         c = listen(int(sys.argv[2]))
         n = 0

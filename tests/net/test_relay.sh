@@ -168,6 +168,30 @@ t_chain_rst_client() {
 	wait_fds "$before"
 }
 
+# 100 connections at once, each 4 MiB up, EOF, a digest back.
+t_chain_concurrent() {
+	local before i ok=0 want pids=()
+	before=$(chain_fds)
+	head -c $((4 << 20)) "$W/blob" >"$W/small"
+	want=$(sha256sum <"$W/small" | cut -d' ' -f1)
+	ip netns exec "${P}4" "$PY" "$PEER" digest-server 7000 100 >/dev/null 2>&1 &
+	local sp=$!
+	wait_listen 4 7000 || return 1
+	for i in $(seq 100); do
+		ip netns exec "${P}0" socat -t 30 - "TCP:$FRONT:9000" <"$W/small" >"$W/dg.$i" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	wait $sp
+	for i in $(seq 100); do
+		[ "$(cat "$W/dg.$i")" = "$want" ] && ok=$((ok + 1))
+	done
+	rm -f "$W"/dg.*
+	echo "$ok of 100 connections came back with the right digest"
+	[ $ok = 100 ] || return 1
+	wait_fds "$before"
+}
+
 t_iperf3_forward() {
 	command -v iperf3 >/dev/null || { t_skip_why "no iperf3"; return 77; }
 	in_ns 4 timeout 30 iperf3 -s -1 -p 7000 >/dev/null 2>&1 &
@@ -296,6 +320,7 @@ t_run "3-relay chain carries $MIB MiB byte for byte (EOF forwarded)" t_chain_byt
 t_run "3-relay chain: half-close, reply after the client's FIN" t_chain_halfclose
 t_run "3-relay chain: server reset closes the relays' sockets, no fd leak" t_chain_rst_server
 t_run "3-relay chain: client reset reaches the server, no fd leak" t_chain_rst_client
+t_run "3-relay chain: 100 concurrent connections, each byte for byte" t_chain_concurrent
 t_run "unmodified iperf3 through a static forward" t_iperf3_forward
 t_run "SOCKS5 front serves curl --socks5 against http.server" t_socks5_curl
 t_run "sockmap mode chain (experimental): $MIB MiB byte for byte and half-close" t_sockmap_chain
