@@ -186,7 +186,14 @@ def cleanup(net):
     return root_links()
 
 
+def on_signal(signum, _frame):
+    "SIGTERM and SIGHUP end us through the finally: clauses, as Ctrl-C does."
+    raise SystemExit(128 + signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('topology', nargs='?',
                     help='sluice topology file (JSON)')

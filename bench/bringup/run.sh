@@ -82,6 +82,7 @@ export SLUICE_SOCKET=$W/run/sluiced.sock
 DPID=""
 FAILED=0
 NAMES=(bench-lin200 bench-ft8 bench-lin1000)
+PINS=/sys/fs/bpf/sluice # sluiced pins each topology's maps in PINS/<name>
 
 T0=$EPOCHREALTIME
 log() { printf '# %6.1f s  %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$T0" 'BEGIN { print a - b }')" "$*"; }
@@ -136,20 +137,50 @@ median() {
 		else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# Starts our sluiced in a session of its own, so that a Ctrl-C meant for
+# the benchmark does not kill it before cleanup() has taken everything
+# down through it.
+daemon_start() {
+	mkdir -p "$SLUICE_RUNDIR"
+	setsid "$SLUICED" --foreground --rundir "$SLUICE_RUNDIR" --log-level info \
+		>>"$W/sluiced.log" 2>&1 </dev/null &
+	DPID=$!
+	for _ in $(seq 100); do
+		[ -S "$SLUICE_SOCKET" ] && return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	DPID=""
+	return 1
+}
+
+daemon_alive() { [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; }
+
 cleanup() {
 	local rc=$? n left=0
 	trap - EXIT INT TERM
-	if [ -n "$DPID" ]; then
+	# A daemon that died leaves its journals: a new one on the same run
+	# directory adopts or rolls back what they list, and down removes it.
+	if [ -n "$DPID" ] && ! daemon_alive; then
+		wait "$DPID" 2>/dev/null
+		rm -f "$SLUICE_SOCKET"
+		daemon_start || echo "bench/bringup: could not restart sluiced to clean up" >&2
+	fi
+	if daemon_alive; then
 		"$SLUICECTL" -q down --all >/dev/null 2>&1
 		kill -TERM "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
 	fi
-	# Only if the daemon died half-way: the names were free when we began.
+	# Last resort: the names were free when we began, so these are ours.
 	for n in "${NAMES[@]}"; do
 		ip netns list 2>/dev/null | awk -v t="sluice.$n" \
 			'$1 == t || index($1, t ".") == 1 { print $1 }' |
 			while read -r ns; do ip netns del "$ns" 2>/dev/null; done
 		[ "$(count_ns "$n")" -eq 0 ] || left=1
+		if [ -e "$PINS/$n" ]; then
+			rm -rf "${PINS:?}/$n"
+			[ -e "$PINS/$n" ] && left=1
+		fi
 	done
 	if [ -f "$MNTOPO" ]; then
 		"$PY" "$MNTOPO" --cleanup-only || left=1
@@ -181,20 +212,13 @@ fi
 for n in "${NAMES[@]}"; do
 	[ "$(count_ns "$n")" -eq 0 ] ||
 		fail "namespaces sluice.$n* exist already (another bench running? see ip netns list)"
+	[ ! -e "$PINS/$n" ] ||
+		fail "$PINS/$n exists already (another bench running?)"
 done
 [ "$(ns_dying)" -ge 0 ] ||
 	log "no net_namespace slab cache: 'freed' times are not measured"
 
-mkdir -p "$SLUICE_RUNDIR"
-"$SLUICED" --foreground --rundir "$SLUICE_RUNDIR" --log-level info \
-	>"$W/sluiced.log" 2>&1 &
-DPID=$!
-for _ in $(seq 100); do
-	[ -S "$SLUICE_SOCKET" ] && break
-	kill -0 "$DPID" 2>/dev/null || break
-	sleep 0.05
-done
-[ -S "$SLUICE_SOCKET" ] || { cat "$W/sluiced.log" >&2; DPID=""; fail "sluiced did not start"; }
+daemon_start || { cat "$W/sluiced.log" >&2; fail "sluiced did not start"; }
 
 "$SLUICECTL" gen linear 200 --name bench-lin200 >"$W/lin200.json" &&
 	"$SLUICECTL" gen fat-tree 8 --name bench-ft8 >"$W/ft8.json" &&
@@ -205,18 +229,19 @@ RES=$W/results # lines: case side rep key value
 rec() { echo "$1 $2 $3 $4 $5" >>"$RES"; }
 
 # Wait until "$@" (count_ns NAME / ns_dying) prints a number <= limit;
-# prints the seconds since t0, or "-" on timeout.
+# WAITED = the seconds since t0, or "-" on timeout. Runs in this shell,
+# not in $(...), so that a Ctrl-C ends it at once.
 wait_until() {
 	local t0=$1 limit=$2 timeout=$3 cur
 	shift 3
 	while :; do
 		cur=$("$@")
 		if [ "$cur" -le "$limit" ]; then
-			sub "$(now)" "$t0"
+			WAITED=$(sub "$(now)" "$t0")
 			return
 		fi
 		if awk -v a="$(now)" -v b="$t0" -v t="$timeout" 'BEGIN { exit !(a - b > t) }'; then
-			echo "-"
+			WAITED="-"
 			return
 		fi
 		sleep 0.05
@@ -247,6 +272,7 @@ sluice_run() {
 	rec "$c" sluice "$rep" up "$(sub "$t1" "$t0")"
 	secs=$(sed -n 's/.*"seconds": *\([0-9.eE+-]*\).*/\1/p' "$W/up.json")
 	rec "$c" sluice "$rep" daemon_up "${secs:--}"
+	daemon_alive || fail "sluiced died (see $W/sluiced.log)"
 	[ "$(count_ns "$topo")" -eq $((nodes + 1)) ] ||
 		fail "$topo: expected $((nodes + 1)) namespaces, found $(count_ns "$topo")"
 
@@ -259,15 +285,17 @@ sluice_run() {
 	rec "$c" sluice "$rep" rss0_kb "$r0"
 	rec "$c" sluice "$rep" rss1_kb "$r1"
 
+	daemon_alive || fail "sluiced died (see $W/sluiced.log)"
 	base=$(ns_dying)
 	t0=$(now)
 	"$SLUICECTL" -q down "$topo" || fail "sluicectl down $topo"
 	t1=$(now)
 	rec "$c" sluice "$rep" down "$(sub "$t1" "$t0")"
-	rec "$c" sluice "$rep" gone "$(wait_until "$t0" 0 60 count_ns "$topo")"
+	wait_until "$t0" 0 60 count_ns "$topo"
+	rec "$c" sluice "$rep" gone "$WAITED"
 	if [ "$base" -ge 0 ]; then
-		rec "$c" sluice "$rep" freed \
-			"$(wait_until "$t0" $((base + (nodes + 1) / 20)) "$FREED_TIMEOUT" ns_dying)"
+		wait_until "$t0" $((base + (nodes + 1) / 20)) "$FREED_TIMEOUT" ns_dying
+		rec "$c" sluice "$rep" freed "$WAITED"
 	fi
 	[ "$(count_ns "$topo")" -eq 0 ] || fail "$topo: namespaces left after down"
 }
