@@ -17,15 +17,19 @@ export SLUICE_RUNDIR=${SLUICE_RUNDIR:-/run/sluice-test.$$}
 export SLUICE_SOCKET=$SLUICE_RUNDIR/sluiced.sock
 
 t_log() { echo "# $*"; }
-t_skip_why() { T_SKIP_WHY=$*; }
+# Tests run in a subshell: the reason travels through a file.
+T_SKIP_FILE=$(mktemp -u /tmp/sluice-skip.XXXXXX)
+t_skip_why() { echo "$*" >"$T_SKIP_FILE"; }
 t_fail() { echo "# FAIL: $*"; return 1; }
 
 t_run() { # name function
 	local name=$1 fn=$2 rc
 	T_N=$((T_N + 1))
-	T_SKIP_WHY=""
+	rm -f "$T_SKIP_FILE"
 	( set -u; "$fn" ) 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	T_SKIP_WHY=$(cat "$T_SKIP_FILE" 2>/dev/null)
+	rm -f "$T_SKIP_FILE"
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $T_N - $name"
 	elif [ "$rc" -eq 77 ]; then
