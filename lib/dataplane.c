@@ -355,11 +355,12 @@ static void dir_tx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 /*
  * In copy mode every sendto() transmits in our context, so it is the main
  * cost per batch. A packet waiting to be kicked is held back at most
- * tx_coalesce_ns, and only while more departures are due within that
- * time: a lone packet (a ping) goes at once, a busy link sends batches.
+ * tx_coalesce_ns, and only while more are likely to follow: frames arrived
+ * in this pass, or departures are due within that time. A lone packet (a
+ * ping) goes one pass later, a busy link sends batches.
  */
 static void maybe_kick(struct dp_thread *th, struct sl_xsk *x, uint64_t now,
-		       uint64_t next)
+		       uint64_t next, bool rx_active)
 {
 	const struct sl_dataplane_opts *o = &th->dp->o;
 
@@ -367,7 +368,8 @@ static void maybe_kick(struct dp_thread *th, struct sl_xsk *x, uint64_t now,
 		return;
 	if (!x->tx_first)
 		x->tx_first = now;
-	if (x->tx_unkicked >= o->batch || next > now + o->tx_coalesce_ns ||
+	if (x->tx_unkicked >= o->batch ||
+	    (!rx_active && next > now + o->tx_coalesce_ns) ||
 	    now - x->tx_first >= o->tx_coalesce_ns) {
 		sl_xsk_kick(x);
 		x->tx_first = 0;
@@ -448,7 +450,7 @@ static void *thread_main(void *arg)
 	struct dp_link *lk;
 	char name[16];
 	uint64_t now, next, t0;
-	unsigned work;
+	unsigned work, rx;
 	bool tx_pending;
 	int s;
 
@@ -462,18 +464,19 @@ static void *thread_main(void *arg)
 		if (atomic_load_explicit(&th->cmd_pending, memory_order_acquire))
 			run_cmds(th);
 		now = t0 = now_ns();
-		work = 0;
+		work = rx = 0;
 		tx_pending = false;
 		for (lk = th->links; lk; lk = lk->next) {
 			for (s = 0; s < 2; s++)
 				sl_xsk_complete(&lk->xsk[s]);
 			for (s = 0; s < 2; s++)
-				work += dir_rx(th, &lk->dir[s], now);
+				rx += dir_rx(th, &lk->dir[s], now);
 			/* both: frames freed by one port's completions or by
 			 * drops may be what the other port's RX waits for */
 			for (s = 0; s < 2; s++)
 				sl_xsk_refill(&lk->xsk[s]);
 		}
+		work = rx;
 		now = now_ns();
 		while ((t = sl_wheel_expire(th->wheel, now))) {
 			dir_tx(th, t->data, now);
@@ -482,7 +485,8 @@ static void *thread_main(void *arg)
 		next = sl_wheel_next(th->wheel);
 		for (lk = th->links; lk; lk = lk->next) {
 			for (s = 0; s < 2; s++) {
-				maybe_kick(th, &lk->xsk[s], now, next);
+				maybe_kick(th, &lk->xsk[s], now, next,
+					   rx > 0);
 				if (lk->xsk[s].tx_pending)
 					tx_pending = true;
 			}
