@@ -17,6 +17,7 @@
 #include <sluice/fabric.h>
 #include <sluice/journal.h>
 #include <sluice/netlink.h>
+#include <sluice/sockredir.h>
 
 struct sl_journal {
 	int fd;
@@ -245,6 +246,10 @@ int sl_journal_undo(const char *path, unsigned *removed, struct sl_err *err)
 						 arg, strerror(errno));
 			else
 				count++;
+		} else if (!strcmp(line, "cgroup")) {
+			/* Processes still inside move to the root first. */
+			ret = sl_sockredir_cgroup_remove(arg, &e2);
+			count += !ret;
 		} else if (!strcmp(line, "dir")) {
 			ret = rm_tree(arg);
 			if (ret)

@@ -32,6 +32,7 @@
 #include <sluice/net.h>
 #include <sluice/netlink.h>
 #include <sluice/route.h>
+#include <sluice/sockredir.h>
 #include <sluice/flow.h>
 #include <sluice/kpolicy.h>
 
@@ -142,6 +143,9 @@ static char *hosts_text(const struct sl_topo *t)
 }
 
 struct upctx {
+	char cgroup[256];
+	struct sl_sockredir *sockredir;
+	char note[256];
 	struct sl_topo *t;
 	struct sl_journal *j;
 	struct sl_fabric *fabric;
@@ -418,6 +422,42 @@ static int up_flows(struct upctx *c, struct sl_err *err)
 	return ret;
 }
 
+/*
+ * L4 max mode: a cgroup for the topology's processes, with the sockops and
+ * sk_msg programs that join the two ends of a same-host TCP connection.
+ * Not having it (no cgroup v2 here) does not stop the bring-up: the note
+ * says why, and TCP simply crosses the emulated hops.
+ */
+static int up_sockredir(struct upctx *c, struct sl_err *err)
+{
+	struct sl_sockredir_opts o = { 0 };
+	char root[256], pins[256];
+	struct sl_err e;
+	int ret;
+
+	if (!c->t->socket_redirect)
+		return 0;
+	if (sl_cgroup2_root(root, sizeof(root), &e)) {
+		snprintf(c->note, sizeof(c->note), "no socket redirection: %.200s", e.msg);
+		return 0;
+	}
+	snprintf(c->cgroup, sizeof(c->cgroup), "%.200s/sluice/%.31s", root, c->t->name);
+	ret = sl_journal_add(c->j, "cgroup", c->cgroup, NULL, err);
+	if (ret)
+		return ret;
+	if (sl_sockredir_cgroup_create(c->t->name, c->cgroup, sizeof(c->cgroup), &e)) {
+		snprintf(c->note, sizeof(c->note), "no socket redirection: %.200s", e.msg);
+		c->cgroup[0] = '\0';
+		return 0;
+	}
+	snprintf(pins, sizeof(pins), "%s/%s", SL_BPFFS_DIR, c->t->name);
+	o.cgroup = c->cgroup;
+	o.flows_pin_dir = pins;
+	if (sl_sockredir_open(&o, &c->sockredir, &e))
+		snprintf(c->note, sizeof(c->note), "no socket redirection: %.200s", e.msg);
+	return 0;
+}
+
 static int up_policies(struct upctx *c, struct sl_err *err)
 {
 	uint32_t l;
@@ -556,6 +596,7 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	ret = ret ?: up_links(&c, err);
 	ret = ret ?: up_policies(&c, err);
 	ret = ret ?: up_flows(&c, err);
+	ret = ret ?: up_sockredir(&c, err);
 	ret = ret ?: up_ports(&c, err);
 	ret = ret ?: up_addresses(&c, err);
 	if (ret)
@@ -586,6 +627,10 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	n->created = time(NULL);
 	n->fabric = c.fabric;
 	c.fabric = NULL;
+	snprintf(n->cgroup, sizeof(n->cgroup), "%s", c.cgroup);
+	snprintf(n->note, sizeof(n->note), "%s", c.note);
+	n->sockredir = c.sockredir;
+	c.sockredir = NULL;
 	n->up_seconds = mono() - t0;
 	n->n_routes = c.n_routes;
 	*out = n;
@@ -596,6 +641,8 @@ rollback:
 	free(n);
 	n = NULL;
 	/* Close everything that pins a namespace before undoing. */
+	sl_sockredir_free(c.sockredir);
+	c.sockredir = NULL;
 	sl_nl_free(c.fnl);
 	c.fnl = NULL;
 	sl_fabric_free(c.fabric);
@@ -612,6 +659,7 @@ rollback:
 	}
 out:
 	free(text);
+	sl_sockredir_free(c.sockredir);
 	sl_nl_free(c.fnl);
 	sl_fabric_free(c.fabric);
 	sl_journal_free(c.j);
@@ -687,6 +735,24 @@ int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
 		sl_net_free(n);
 		return -EIO;
 	}
+	/* Socket redirection is not pinned: attach it again. */
+	{
+		struct sl_sockredir_opts o = { 0 };
+		char root[256], cg[256];
+		struct sl_err e;
+
+		if (t->socket_redirect && !sl_cgroup2_root(root, sizeof(root), &e)) {
+			snprintf(cg, sizeof(cg), "%.200s/sluice/%.31s", root, name);
+			if (access(cg, F_OK) == 0) {
+				snprintf(n->cgroup, sizeof(n->cgroup), "%s", cg);
+				o.cgroup = n->cgroup;
+				o.flows_pin_dir = pins;
+				if (sl_sockredir_open(&o, &n->sockredir, &e))
+					snprintf(n->note, sizeof(n->note),
+						 "no socket redirection: %.200s", e.msg);
+			}
+		}
+	}
 	/* Runtime link state survives in links.down. */
 	snprintf(path, sizeof(path), "%s/links.down", dir);
 	if (!read_text(path, &text, &len)) {
@@ -730,6 +796,7 @@ void sl_net_free(struct sl_net *n)
 {
 	if (!n)
 		return;
+	sl_sockredir_free(n->sockredir);
 	sl_fabric_free(n->fabric);
 	sl_topo_free(n->topo);
 	free(n);

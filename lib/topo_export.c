@@ -159,6 +159,8 @@ char *sl_topo_to_json(const struct sl_topo *t, bool resolved)
 	sb_add(&b, "{\n  \"name\": ");
 	sb_add_json(&b, json_object_new_string(t->name));
 	sb_add(&b, t->ipv6 ? ",\n  \"ipv6\": true" : ",\n  \"ipv6\": false");
+	if (t->socket_redirect)
+		sb_add(&b, ",\n  \"socket_redirect\": true");
 	if (t->pool4.family) {
 		sb_add(&b, ",\n  \"pool\": ");
 		sb_add_json(&b, prefix_json(&t->pool4));

@@ -701,7 +701,8 @@ static int parse_flows(struct parser *p, struct json_object *top)
 static int parse_top(struct parser *p, struct json_object *top)
 {
 	static const char *const keys[] = { "name",  "ipv6",  "pool", "pool6",
-					    "nodes", "links", "flows", NULL };
+					    "nodes", "links", "flows",
+					    "socket_redirect", NULL };
 	char name_expected[128];
 	struct json_object *v, *nodes, *links;
 	const char *name;
@@ -712,7 +713,7 @@ static int parse_top(struct parser *p, struct json_object *top)
 		return wrong_type(p, "(top level)", top,
 				  "an object with \"name\" and \"nodes\"");
 	ret = check_keys(p, top, "", keys,
-			 "name, ipv6, pool, pool6, nodes, links, flows");
+			 "name, ipv6, pool, pool6, nodes, links, flows, socket_redirect");
 	if (ret)
 		return ret;
 	snprintf(name_expected, sizeof(name_expected),
@@ -735,6 +736,11 @@ static int parse_top(struct parser *p, struct json_object *top)
 		if (!json_object_is_type(v, json_type_boolean))
 			return wrong_type(p, "ipv6", v, "true or false");
 		p->t->ipv6 = json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(top, "socket_redirect", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return wrong_type(p, "socket_redirect", v, "true or false");
+		p->t->socket_redirect = json_object_get_boolean(v);
 	}
 	ret = parse_pool(p, top, "pool", AF_INET, &p->t->pool4);
 	if (!ret)

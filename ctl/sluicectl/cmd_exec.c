@@ -20,6 +20,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <sluice/sockredir.h>
+
 #include "sluicectl.h"
 
 #define NETNS_RUN_DIR "/run/netns"
@@ -27,6 +29,7 @@
 struct resolved {
 	json_object *res; /* owns the strings below */
 	const char *topology, *node, *netns, *hosts, *address, *address6;
+	const char *cgroup; /* the topology's cgroup (L4 max mode), or NULL */
 };
 
 static void resolved_free(struct resolved *r)
@@ -53,6 +56,7 @@ static int resolve(struct ctl *ctl, struct sl_api_client *c, const char *node,
 	r->hosts = ctl_jstr(r->res, "hosts", NULL);
 	r->address = ctl_jstr(r->res, "address", NULL);
 	r->address6 = ctl_jstr(r->res, "address6", NULL);
+	r->cgroup = ctl_jstr(r->res, "cgroup", NULL);
 	if (!r->netns || !*r->netns || strchr(r->netns, '/')) {
 		ctl_err("sluiced resolved node '%s' without a usable namespace name",
 			node);
@@ -74,6 +78,15 @@ static int enter_node(const struct resolved *r, struct sl_err *err)
 	char path[256];
 	int fd, e;
 
+	/* Inside the topology's cgroup, the node's TCP connections to other
+	 * nodes are joined in the socket layer (max mode L4). */
+	if (r->cgroup && *r->cgroup) {
+		struct sl_err ce;
+
+		if (sl_sockredir_cgroup_join(r->cgroup, 0, &ce))
+			ctl_warn("cannot join %s (%s); TCP between nodes will cross "
+				 "the emulated hops", r->cgroup, ce.msg);
+	}
 	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, r->netns);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

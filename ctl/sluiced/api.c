@@ -258,6 +258,8 @@ static void cmd_up(struct daemon *d, struct reply *r, json_object *req)
 		return;
 	}
 	agent_sync_topologies(d);
+	if (*n->note)
+		pr_warn("topology %s: %s", n->topo->name, n->note);
 	pr_info("topology %s up in %.3f s (%lu routes)", n->topo->name,
 		n->up_seconds, (unsigned long)n->n_routes);
 	res = json_object_new_object();
@@ -770,6 +772,8 @@ static void cmd_resolve(struct daemon *d, struct reply *r, json_object *req)
 	json_object_object_add(res, "node", json_object_new_string(nd->name));
 	json_object_object_add(res, "netns", json_object_new_string(ns));
 	json_object_object_add(res, "hosts", json_object_new_string(hosts));
+	if (*n->cgroup)
+		json_object_object_add(res, "cgroup", json_object_new_string(n->cgroup));
 	if (nd->lo4.family)
 		json_object_object_add(res, "address", json_object_new_string(
 			sl_prefix_str(&nd->lo4, a, sizeof(a), false)));

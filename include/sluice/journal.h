@@ -9,7 +9,7 @@
  * was killed half way. The last line "commit" marks a finished bring-up.
  *
  * Lines: "ns <name>", "veth <netns> <ifname>", "pin <dir>", "file <path>",
- * "dir <path>", "commit". Unknown lines are kept and skipped on undo.
+ * "dir <path>", "cgroup <path>", "commit". Unknown lines are kept and skipped on undo.
  */
 #ifndef SLUICE_JOURNAL_H
 #define SLUICE_JOURNAL_H

@@ -27,6 +27,7 @@
 #define SL_IFINDEX_PORT_BASE 100 /* port of ep[s] of link l: 100 + 2l + s */
 
 struct sl_fabric;
+struct sl_sockredir;
 
 struct sl_net {
 	struct sl_topo *topo;
@@ -35,6 +36,12 @@ struct sl_net {
 	double up_seconds;
 	uint64_t n_routes;
 	struct sl_fabric *fabric;
+	/* L4 max mode: the topology's cgroup, which `sluicectl exec` joins,
+	 * and the socket redirection attached to it. Empty / NULL when this
+	 * host cannot (no cgroup v2): then note says why. */
+	char cgroup[256];
+	struct sl_sockredir *sockredir;
+	char note[256];
 };
 
 typedef void sl_progress_fn(const char *phase, uint64_t done, uint64_t total,

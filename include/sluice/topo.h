@@ -99,6 +99,9 @@ struct sl_topo {
 	char name[SL_TOPO_NAME_MAX];
 	char *source;       /* file name used in messages ("<stdin>", ...) */
 	bool ipv6;          /* dual-stack */
+	/* L4 max mode: TCP between two nodes joined in the socket layer,
+	 * skipping every hop and every link policy on the way (opt-in). */
+	bool socket_redirect;
 	struct sl_prefix pool4; /* family 0: choose automatically */
 	struct sl_prefix pool6;
 	struct sl_node *nodes;

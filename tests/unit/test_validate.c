@@ -44,7 +44,7 @@ static const struct bad bad_files[] = {
 	{ "[1, 2]",
 	  "t.json: (top level): got an array; expected an object with \"name\" and \"nodes\"" },
 	{ "{'name': 'x', " N3 ", 'linkz': []}",
-	  "t.json: linkz: unknown key; expected one of name, ipv6, pool, pool6, nodes, links, flows" },
+	  "t.json: linkz: unknown key; expected one of name, ipv6, pool, pool6, nodes, links, flows, socket_redirect" },
 	{ "{" N3 "}",
 	  "t.json: name: missing; expected the topology name, " TOPO_RULE },
 	{ "{'name': 5, " N3 "}",
