@@ -128,7 +128,7 @@ demo: all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
-	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(PROGS) $(B)/tools/sluice-relay $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sluiced.service > $(DESTDIR)$(UNITDIR)/sluiced.service
 	test -e $(DESTDIR)$(CONFDIR)/sluiced.conf || install -m 0644 systemd/sluiced.conf $(DESTDIR)$(CONFDIR)/sluiced.conf
@@ -140,7 +140,7 @@ install: all
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS))) \
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS)) sluice-relay) \
 	      $(DESTDIR)$(MANDIR)/man8/sluiced.8 $(DESTDIR)$(MANDIR)/man8/sluicectl.8 \
 	      $(DESTDIR)$(MANDIR)/man8/sluice-controller.8 \
 	      $(DESTDIR)$(UNITDIR)/sluiced.service $(DESTDIR)$(UNITDIR)/sluice-controller.service

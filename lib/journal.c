@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,15 +116,13 @@ static char *read_all(const char *path, size_t *len)
 bool sl_journal_committed(const char *path)
 {
 	size_t len = 0;
-	char *buf = read_all(path, &len);
+	char *buf = read_all(path, &len), *line;
 	bool ok = false;
 
-	if (buf) {
-		while (len && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		ok = len >= 6 && !strcmp(buf + len - 6, "commit") &&
-		     (len == 6 || buf[len - 7] == '\n');
-	}
+	/* Runtime objects (relays) are journaled after the commit line. */
+	for (line = buf ? strtok(buf, "\n") : NULL; line && !ok;
+	     line = strtok(NULL, "\n"))
+		ok = !strcmp(line, "commit");
 	free(buf);
 	return ok;
 }
@@ -151,6 +150,28 @@ static int rm_tree(const char *path)
 	if (rmdir(path) && errno != ENOENT)
 		ret = -errno;
 	return ret;
+}
+
+static bool proc_matches(int pid, unsigned long long start)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	int i;
+
+	if (pid <= 1 || !start)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return false;
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	return p && strtoull(p + 1, NULL, 10) == start;
 }
 
 /* The namespace names in the journal, to skip veths that go with them. */
@@ -246,6 +267,18 @@ int sl_journal_undo(const char *path, unsigned *removed, struct sl_err *err)
 						 arg, strerror(errno));
 			else
 				count++;
+		} else if (!strcmp(line, "proc")) {
+			/* "proc <pid> <start time>": a helper process (a relay);
+			 * stopped only if the pid still names that process. */
+			char *st = strchr(arg, ' ');
+
+			if (st) {
+				*st++ = '\0';
+				if (proc_matches(atoi(arg), strtoull(st, NULL, 10))) {
+					kill(atoi(arg), SIGTERM);
+					count++;
+				}
+			}
 		} else if (!strcmp(line, "cgroup")) {
 			/* Processes still inside move to the root first. */
 			ret = sl_sockredir_cgroup_remove(arg, &e2);

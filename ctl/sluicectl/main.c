@@ -172,6 +172,32 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl cells codel\n"
 	  "  sluicectl --json cells\n",
 	  NULL },
+	{ "relay", cmd_relay,
+	  "relay add --from NODE:PORT --to NODE:PORT [--via A,B] | add --socks5 NODE:PORT | del ID | list",
+	  "run TCP relays on nodes, spliced in the kernel",
+	  "Runs TCP relays on nodes (max mode L4): each relay accepts, connects\n"
+	  "onward and joins the two sockets in the kernel with splice(2), so the\n"
+	  "bytes never reach user space. A chain --from A:P --to D:Q --via B,C puts\n"
+	  "a relay in A listening on port P (connect to A:P or 127.0.0.1:P from A),\n"
+	  "one in B and one in C, the last forwarding to D:Q. --socks5 NODE:PORT\n"
+	  "runs a SOCKS5 front (RFC 1928 CONNECT, no authentication) on NODE.\n"
+	  "Relayed bytes skip the link policies on the way (see docs/relay.md).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --from NODE:PORT   the entry relay and its port\n"
+	  "  --to NODE:PORT     where the chain ends\n"
+	  "  --via A,B          relays in between, in order\n"
+	  "  --socks5 NODE:PORT a SOCKS5 front instead of a static chain\n"
+	  "  --mode M           splice (default, measured faster) or sockmap\n"
+	  "  -n, --name TOPO    the topology (needed when several are up)\n"
+	  "\n"
+	  "Examples:\n"
+	  "  sluicectl relay add --from h1:9000 --to h2:5201 --via r1,r2\n"
+	  "  sluicectl exec h1 -- iperf3 -c 127.0.0.1 -p 9000\n"
+	  "  sluicectl relay add --socks5 h1:1080\n"
+	  "  sluicectl relay list\n"
+	  "  sluicectl relay del 0\n",
+	  NULL },
 	{ "flow", cmd_flow, "flow add RULE... | del ID | list [--name TOPO]",
 	  "manage the flow table (per-flow mode and class)",
 	  "Manages the flow table of a topology: rules that pick, per packet, the\n"

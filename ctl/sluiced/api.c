@@ -282,6 +282,7 @@ static int down_one(struct daemon *d, const char *name_in,
 	/* name_in may point into the net freed below. */
 	snprintf(name, sizeof(name), "%s", name_in);
 	n = daemon_find_net(d, name);
+	relays_stop_topology(d, name);
 	if (n) {
 		/* Close the pinned-map fds first; then undo the journal. */
 		daemon_remove_net(d, n);
@@ -750,6 +751,74 @@ static void cmd_flow_list(struct daemon *d, struct reply *r, json_object *req)
 	reply_ok(r, res);
 }
 
+/* relay_add {name?, from: "h1:9000", to: "h3:5201" | socks5: true,
+ *            via: "r1,r2"?, mode: "splice"|"sockmap"?} */
+static void cmd_relay_add(struct daemon *d, struct reply *r, json_object *req)
+{
+	const char *name, *from, *to, *via, *mode;
+	struct sl_err err = { "" };
+	json_object *res = NULL, *v;
+	bool socks5 = false;
+	struct sl_net *n;
+	int ret;
+
+	if (get_str(r, req, "name", false, &name) ||
+	    get_str(r, req, "from", true, &from) ||
+	    get_str(r, req, "to", false, &to) ||
+	    get_str(r, req, "via", false, &via) ||
+	    get_str(r, req, "mode", false, &mode))
+		return;
+	if (json_object_object_get_ex(req, "socks5", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			reply_err(r, "invalid", "request: field \"socks5\": expected true or false");
+			return;
+		}
+		socks5 = json_object_get_boolean(v);
+	}
+	if (socks5 && to) {
+		reply_err(r, "invalid", "request: expected either \"to\" or \"socks5\", not both");
+		return;
+	}
+	n = pick_net(d, r, name);
+	if (!n)
+		return;
+	ret = relay_add(d, n, from, to, via, socks5, mode, &res, &err);
+	if (ret) {
+		reply_err(r, errno_code(ret), "%s", err.msg);
+		return;
+	}
+	reply_ok(r, res);
+}
+
+static void cmd_relay_del(struct daemon *d, struct reply *r, json_object *req)
+{
+	struct sl_err err = { "" };
+	json_object *idj;
+
+	if (!json_object_object_get_ex(req, "id", &idj) ||
+	    !json_object_is_type(idj, json_type_int) || json_object_get_int64(idj) < 0) {
+		reply_err(r, "invalid", "request: field \"id\": expected the number of a relay");
+		return;
+	}
+	if (relay_del(d, (unsigned)json_object_get_int64(idj), &err)) {
+		reply_err(r, "notfound", "%s", err.msg);
+		return;
+	}
+	reply_ok(r, NULL);
+}
+
+static void cmd_relay_list(struct daemon *d, struct reply *r, json_object *req)
+{
+	json_object *res;
+	const char *name;
+
+	if (get_str(r, req, "name", false, &name))
+		return;
+	res = json_object_new_object();
+	json_object_object_add(res, "relays", relay_list(d, name));
+	reply_ok(r, res);
+}
+
 static void cmd_resolve(struct daemon *d, struct reply *r, json_object *req)
 {
 	const char *spec, *topo;
@@ -867,6 +936,12 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 		cmd_flow_del(d, r, req);
 	else if (!strcmp(cmd, "flow_list"))
 		cmd_flow_list(d, r, req);
+	else if (!strcmp(cmd, "relay_add"))
+		cmd_relay_add(d, r, req);
+	else if (!strcmp(cmd, "relay_del"))
+		cmd_relay_del(d, r, req);
+	else if (!strcmp(cmd, "relay_list"))
+		cmd_relay_list(d, r, req);
 	else if (!strcmp(cmd, "resolve"))
 		cmd_resolve(d, r, req);
 	else if (!strcmp(cmd, "topology"))
@@ -877,7 +952,7 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 		reply_err(r, "invalid",
 			  "request: unknown command \"%s\"; expected one of up, down, "
 			  "list, nodes, links, link_set, link_policy, flow_add, flow_del, "
-			  "flow_list, resolve, topology, status",
+			  "flow_list, relay_add, relay_del, relay_list, resolve, topology, status",
 			  cmd);
 out:
 	json_object_put(req);

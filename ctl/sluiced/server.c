@@ -149,6 +149,7 @@ int server_run(struct daemon *d, int ready_fd)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -188,6 +189,10 @@ int server_run(struct daemon *d, int ready_fd)
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGCHLD) {
+						relays_reap(d);
+						continue;
+					}
 					pr_info("signal %u: stopping (topologies stay up; "
 						"a new sluiced re-adopts them)", si.ssi_signo);
 					d->stop = true;

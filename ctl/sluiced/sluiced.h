@@ -47,6 +47,15 @@ struct sl_net *daemon_find_net(struct daemon *d, const char *name);
 void agent_command(struct daemon *d, json_object *cmd);
 void agent_sync_topologies(struct daemon *d);
 
+/* relays.c: TCP relay chains on nodes (sluice-relay processes). */
+int relay_add(struct daemon *d, struct sl_net *n, const char *from,
+	      const char *to, const char *via, bool socks5, const char *mode,
+	      json_object **res, struct sl_err *err);
+int relay_del(struct daemon *d, unsigned id, struct sl_err *err);
+json_object *relay_list(struct daemon *d, const char *topo);
+void relays_stop_topology(struct daemon *d, const char *topo);
+void relays_reap(struct daemon *d);
+
 /* server.c */
 int server_run(struct daemon *d, int ready_fd);
 

@@ -6,10 +6,11 @@
  * <rundir>/<topo>/journal (write(2) on tmpfs: a kill -9 of the daemon cannot
  * lose a line that was written). Undoing the journal, newest line first,
  * removes everything that may exist, whether bring-up finished, failed or
- * was killed half way. The last line "commit" marks a finished bring-up.
+ * was killed half way. A line "commit" marks a finished bring-up; objects
+ * made later, at run time, follow it.
  *
  * Lines: "ns <name>", "veth <netns> <ifname>", "pin <dir>", "file <path>",
- * "dir <path>", "cgroup <path>", "commit". Unknown lines are kept and skipped on undo.
+ * "dir <path>", "cgroup <path>", "proc <pid> <start time>", "commit". Unknown lines are kept and skipped on undo.
  */
 #ifndef SLUICE_JOURNAL_H
 #define SLUICE_JOURNAL_H
@@ -28,7 +29,8 @@ int sl_journal_add(struct sl_journal *j, const char *kind, const char *arg,
 		   const char *arg2, struct sl_err *err);
 int sl_journal_commit(struct sl_journal *j, struct sl_err *err);
 
-/* True when the journal at path ends with "commit". */
+/* True when the journal at path has its "commit" line (objects made at
+ * run time, such as relay processes, are journaled after it). */
 bool sl_journal_committed(const char *path);
 
 /*

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * relays.c - TCP relays on nodes (max mode L4, docs/relay.md): sluiced
+ * starts one sluice-relay process per hop of a chain inside the nodes'
+ * namespaces, keeps track of them, and stops them when asked, when their
+ * topology goes down, or (through the journal) after a crash.
+ *
+ * A chain --from A:P --to D:Q --via B,C is: a relay in A listening on
+ * *:P and forwarding to B:P, one in B forwarding to C:P, one in C
+ * forwarding to D:Q. An unmodified client in A connects to A:P (or
+ * 127.0.0.1:P); the bytes are spliced in the kernel at every hop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <sluice/addr.h>
+#include <sluice/journal.h>
+#include <sluice/log.h>
+
+#include "sluiced.h"
+
+#define RELAY_HOPS_MAX 16
+
+struct relay {
+	unsigned id;
+	char topo[SL_TOPO_NAME_MAX];
+	char spec[256]; /* for list: "h1:9000 -> r1 -> r2 -> h3:5201" */
+	char mode[16];
+	unsigned n;
+	pid_t pid[RELAY_HOPS_MAX];
+	char node[RELAY_HOPS_MAX][SL_NAME_MAX];
+};
+
+static struct relay *relays;
+static size_t n_relays;
+static unsigned next_id;
+
+/* Where sluice-relay is: beside sluiced, in tools/ beside it, or on PATH. */
+static void relay_binary(char *out, size_t len)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, len, "%.3800s/sluice-relay", self);
+			if (access(out, X_OK) == 0)
+				return;
+			snprintf(out, len, "%.3800s/tools/sluice-relay", self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, len, "sluice-relay");
+}
+
+/* Start time of a process (field 22 of /proc/PID/stat): with the pid it
+ * names the process without the risk of a reused pid. */
+static unsigned long long proc_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
+static void stop_pid(pid_t pid)
+{
+	int i;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Starts one hop; waits for its "ready" line. */
+static pid_t spawn_hop(struct daemon *d, const char *topo, const char *node,
+		       const char *listen, const char *to, const char *mode,
+		       struct sl_err *err)
+{
+	char bin[4096], ns[128], logp[400], line[256] = "";
+	int out[2], logfd;
+	struct pollfd pfd;
+	size_t got = 0;
+	pid_t pid;
+
+	relay_binary(bin, sizeof(bin));
+	sl_netns_node(topo, node, ns, sizeof(ns));
+	snprintf(logp, sizeof(logp), "%s/topo/%s/relays.log", d->rundir, topo);
+	if (pipe2(out, O_CLOEXEC))
+		return sl_err_set(err, errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(out[0]);
+		close(out[1]);
+		return sl_err_set(err, errno, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		sigset_t all;
+
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		dup2(out[1], 1);
+		logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		if (to)
+			execlp(bin, bin, "--netns", ns, "--listen", listen, "--to", to,
+			       "--mode", mode, (char *)NULL);
+		else
+			execlp(bin, bin, "--netns", ns, "--listen", listen, "--socks5",
+			       "--mode", mode, (char *)NULL);
+		dprintf(2, "sluiced: cannot run %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	pfd.fd = out[0];
+	pfd.events = POLLIN;
+	while (got < sizeof(line) - 1 && !strchr(line, '\n') &&
+	       poll(&pfd, 1, 3000) > 0) {
+		ssize_t n = read(out[0], line + got, sizeof(line) - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		line[got] = '\0';
+	}
+	close(out[0]);
+	if (strncmp(line, "ready ", 6)) {
+		stop_pid(pid);
+		return sl_err_set(err, EIO, "relay on %s (listen %s) did not start; "
+				  "see %s", node, listen, logp);
+	}
+	return pid;
+}
+
+static struct sl_journal *topo_journal(struct daemon *d, const char *topo)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/topo/%s/journal", d->rundir, topo);
+	return sl_journal_open(path, NULL);
+}
+
+/* The address node `name` of net n is reached at (IPv4 node address). */
+static int node_addr(struct sl_net *n, const char *name, char *buf, size_t len,
+		     struct sl_err *err)
+{
+	int i = sl_topo_find_node(n->topo, name);
+
+	if (i < 0)
+		return sl_err_set(err, ENOENT, "no node \"%s\" in topology \"%s\"",
+				  name, n->topo->name);
+	sl_prefix_str(&n->topo->nodes[i].lo4, buf, len, false);
+	return 0;
+}
+
+/* "node:port" -> node and port. */
+static int split_endpoint(const char *s, char *node, size_t len, unsigned *port,
+			  const char *field, struct sl_err *err)
+{
+	const char *c = strrchr(s, ':');
+	char *end;
+	long p;
+
+	if (!c || c == s || (size_t)(c - s) >= len)
+		return sl_err_set(err, EINVAL, "request: field \"%s\": \"%s\"; "
+				  "expected NODE:PORT such as h1:9000", field, s);
+	p = strtol(c + 1, &end, 10);
+	if (*end || p < 1 || p > 65535)
+		return sl_err_set(err, EINVAL, "request: field \"%s\": port \"%s\"; "
+				  "expected 1 to 65535", field, c + 1);
+	snprintf(node, len, "%.*s", (int)(c - s), s);
+	*port = (unsigned)p;
+	return 0;
+}
+
+int relay_add(struct daemon *d, struct sl_net *n, const char *from,
+	      const char *to, const char *via, bool socks5, const char *mode,
+	      json_object **res, struct sl_err *err)
+{
+	char hops[RELAY_HOPS_MAX + 1][SL_NAME_MAX], addr[64], target[96],
+		listen[32], *v = NULL, *tok, *save;
+	unsigned port, tport = 0, nh = 0, i;
+	struct sl_journal *j;
+	struct relay r = { 0 };
+	struct relay *nr;
+	int ret = 0;
+
+	if (!mode)
+		mode = "splice";
+	if (strcmp(mode, "splice") && strcmp(mode, "sockmap"))
+		return sl_err_set(err, EINVAL, "request: field \"mode\": \"%s\"; "
+				  "expected \"splice\" or \"sockmap\"", mode);
+	ret = split_endpoint(from, hops[0], sizeof(hops[0]), &port, "from", err);
+	if (ret)
+		return ret;
+	nh = 1;
+	if (via && *via) {
+		v = strdup(via);
+		for (tok = strtok_r(v, ",", &save); tok && !ret;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (nh >= RELAY_HOPS_MAX)
+				ret = sl_err_set(err, E2BIG, "request: field \"via\": "
+						 "more than %d relays", RELAY_HOPS_MAX - 1);
+			else
+				snprintf(hops[nh++], sizeof(hops[0]), "%s", tok);
+		}
+		free(v);
+		if (ret)
+			return ret;
+	}
+	if (!socks5) {
+		if (!to)
+			return sl_err_set(err, EINVAL, "request: expected \"to\" "
+					  "(NODE:PORT) or \"socks5\": true");
+		ret = split_endpoint(to, hops[nh], sizeof(hops[0]), &tport, "to", err);
+		if (ret)
+			return ret;
+	} else if (nh > 1) {
+		return sl_err_set(err, EINVAL, "request: a SOCKS5 front is one relay; "
+				  "expected no \"via\"");
+	}
+	for (i = 0; i < nh + !socks5; i++)
+		if ((ret = node_addr(n, hops[i], addr, sizeof(addr), err)))
+			return ret;
+	j = topo_journal(d, n->topo->name);
+	r.id = next_id++;
+	snprintf(r.topo, sizeof(r.topo), "%s", n->topo->name);
+	snprintf(r.mode, sizeof(r.mode), "%s", mode);
+	snprintf(listen, sizeof(listen), "*:%u", port);
+	/* Last hop first: each relay's target is listening before it. */
+	for (i = socks5 ? 1 : nh; i-- > 0;) {
+		pid_t pid;
+
+		if (socks5) {
+			pid = spawn_hop(d, n->topo->name, hops[0], listen, NULL, mode, err);
+		} else {
+			node_addr(n, hops[i + 1], addr, sizeof(addr), NULL);
+			snprintf(target, sizeof(target), "%s:%u", addr,
+				 i + 1 == nh ? tport : port);
+			pid = spawn_hop(d, n->topo->name, hops[i], listen, target, mode, err);
+		}
+		if (pid < 0) {
+			ret = pid;
+			break;
+		}
+		r.pid[r.n] = pid;
+		snprintf(r.node[r.n], sizeof(r.node[0]), "%s", hops[i]);
+		r.n++;
+		if (j) {
+			char p[32], st[32];
+
+			snprintf(p, sizeof(p), "%d", (int)pid);
+			snprintf(st, sizeof(st), "%llu", proc_start(pid));
+			sl_journal_add(j, "proc", p, st, NULL);
+		}
+	}
+	sl_journal_free(j);
+	if (ret) {
+		for (i = 0; i < r.n; i++)
+			stop_pid(r.pid[i]);
+		return ret;
+	}
+	if (socks5) {
+		snprintf(r.spec, sizeof(r.spec), "socks5 %s:%u", hops[0], port);
+	} else {
+		size_t len = 0;
+
+		len += (size_t)snprintf(r.spec + len, sizeof(r.spec) - len, "%s:%u",
+					hops[0], port);
+		for (i = 1; i < nh && len < sizeof(r.spec); i++)
+			len += (size_t)snprintf(r.spec + len, sizeof(r.spec) - len,
+						" -> %s", hops[i]);
+		if (len < sizeof(r.spec))
+			snprintf(r.spec + len, sizeof(r.spec) - len, " -> %s:%u",
+				 hops[nh], tport);
+	}
+	nr = realloc(relays, (n_relays + 1) * sizeof(*relays));
+	if (!nr) {
+		for (i = 0; i < r.n; i++)
+			stop_pid(r.pid[i]);
+		return sl_err_set(err, ENOMEM, "out of memory");
+	}
+	relays = nr;
+	relays[n_relays++] = r;
+	pr_info("%s: relay %u: %s (%s, %u processes)", r.topo, r.id, r.spec, mode, r.n);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "id", json_object_new_int64(r.id));
+	json_object_object_add(*res, "relay", json_object_new_string(r.spec));
+	json_object_object_add(*res, "mode", json_object_new_string(mode));
+	return 0;
+}
+
+static void remove_at(size_t i)
+{
+	unsigned k;
+
+	for (k = 0; k < relays[i].n; k++)
+		stop_pid(relays[i].pid[k]);
+	memmove(&relays[i], &relays[i + 1], (n_relays - i - 1) * sizeof(*relays));
+	n_relays--;
+}
+
+int relay_del(struct daemon *d, unsigned id, struct sl_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n_relays; i++) {
+		if (relays[i].id == id) {
+			pr_info("%s: relay %u stopped", relays[i].topo, id);
+			remove_at(i);
+			return 0;
+		}
+	}
+	return sl_err_set(err, ENOENT, "no relay %u", id);
+}
+
+void relays_stop_topology(struct daemon *d, const char *topo)
+{
+	size_t i = 0;
+
+	while (i < n_relays) {
+		if (!topo || !strcmp(relays[i].topo, topo))
+			remove_at(i);
+		else
+			i++;
+	}
+}
+
+json_object *relay_list(struct daemon *d, const char *topo)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < n_relays; i++) {
+		json_object *o, *nodes;
+
+		if (topo && strcmp(topo, relays[i].topo))
+			continue;
+		o = json_object_new_object();
+		nodes = json_object_new_array();
+		json_object_object_add(o, "id", json_object_new_int64(relays[i].id));
+		json_object_object_add(o, "topology", json_object_new_string(relays[i].topo));
+		json_object_object_add(o, "relay", json_object_new_string(relays[i].spec));
+		json_object_object_add(o, "mode", json_object_new_string(relays[i].mode));
+		for (k = 0; k < relays[i].n; k++) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(p, "node", json_object_new_string(relays[i].node[k]));
+			json_object_object_add(p, "pid", json_object_new_int(relays[i].pid[k]));
+			json_object_object_add(p, "running",
+				json_object_new_boolean(kill(relays[i].pid[k], 0) == 0));
+			json_object_array_add(nodes, p);
+		}
+		json_object_object_add(o, "processes", nodes);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* Reaps relays that ended by themselves (SIGCHLD). */
+void relays_reap(struct daemon *d)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		pr_warn("relay process %d ended (%s %d)", (int)pid,
+			WIFSIGNALED(st) ? "signal" : "status",
+			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
