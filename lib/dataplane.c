@@ -161,7 +161,7 @@ void sl_dataplane_opts_default(struct sl_dataplane_opts *o)
 	o->frames_per_link = 4096;
 	o->frame_size = SL_XSK_FRAME_SIZE;
 	o->spin_ns = 50000;
-	o->batch = 64;
+	o->batch = 256;
 	o->tx_coalesce_ns = 20000;
 	o->max_slots = 4096;
 	o->cpu_first = -1;
@@ -1289,6 +1289,10 @@ static struct json_object *socket_json(const struct sl_xsk *x)
 		add_u64(o, "rx_fill_empty", ks.rx_fill_empty);
 		add_u64(o, "tx_ring_empty", ks.tx_ring_empty);
 	}
+	add_u64(o, "fill_ring", x->fill->size -
+			       xsk_prod_nb_free((struct xsk_ring_prod *)x->fill,
+						x->fill->size));
+	add_u64(o, "rx_ring", *x->rx.producer - *x->rx.consumer);
 	add_u64(o, "kicks", x->kicks);
 	add_u64(o, "kick_errors", x->kick_errors);
 	add_u64(o, "tx_pending", x->tx_pending);

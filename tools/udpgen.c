@@ -6,6 +6,8 @@
  *   udpgen send DST PORT [--size BYTES] [--pps N] [--count N]
  *                        [--duration SEC] [--batch N] [--flows N]
  *   udpgen recv PORT [--duration SEC] [--idle SEC] [--count N]
+ *   udpgen xsend IFNAME DST PORT [--dst-mac MAC] [--size BYTES]
+ *                        [--duration SEC] [--batch N]
  *
  * send: sendmmsg() batches on a connected socket. --size is the Ethernet
  * frame without FCS (default 60, i.e. a 64-byte frame on the wire); the
@@ -14,7 +16,11 @@
  * Stops after --count packets or --duration seconds (default 5).
  * recv: recvmmsg() batches; stops after --duration, after --count packets,
  * or --idle seconds without a packet once one has arrived (default 2).
- * Both end with one JSON line: packets, seconds, pps and, for recv, the
+ * xsend: raw frames from an AF_XDP socket on IFNAME (copy mode on veth),
+ * bypassing the sender's UDP/IP stack, so that one core offers more than
+ * sendmmsg() can; the frames go to --dst-mac (default broadcast) from
+ * IFNAME's own address and IPv4 address.
+ * All end with one JSON line: packets, seconds, pps and, for recv, the
  * sequence numbers seen (unique, duplicates, reordered, max) so that loss
  * is 1 - unique / sent.
  */
@@ -29,7 +35,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <sluice/xsk.h>
 
 #define BATCH_MAX 256
 #define HDRS 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
@@ -48,7 +58,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: udpgen send DST PORT [--size B] [--pps N] [--count N] [--duration S]\n"
 		"                            [--batch N] [--flows N]\n"
-		"       udpgen recv PORT [--duration S] [--idle S] [--count N]\n");
+		"       udpgen recv PORT [--duration S] [--idle S] [--count N]\n"
+		"       udpgen xsend IFNAME DST PORT [--dst-mac MAC] [--size B] [--duration S]\n"
+		"                            [--batch N]\n");
 }
 
 static int do_send(const char *dst, int port, unsigned size, double pps,
@@ -205,18 +217,150 @@ static int do_recv(int port, double duration, double idle, uint64_t count)
 	return 0;
 }
 
+static uint16_t csum16(const uint8_t *p, unsigned len)
+{
+	uint32_t acc = 0;
+	unsigned i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
+}
+
+/* An Ethernet/IPv4/UDP frame of size bytes (UDP checksum 0: none). */
+static int build_frame(uint8_t *f, unsigned size, const char *ifname,
+		       const uint8_t *dmac, const char *dst, int port)
+{
+	struct ifreq ifr;
+	struct in_addr src, d;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned ulen = size - 34;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		perror("udpgen: SIOCGIFHWADDR");
+		return -1;
+	}
+	memcpy(f + 6, ifr.ifr_hwaddr.sa_data, 6);
+	ifr.ifr_addr.sa_family = AF_INET;
+	if (ioctl(fd, SIOCGIFADDR, &ifr)) {
+		perror("udpgen: SIOCGIFADDR");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	src = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
+	if (inet_pton(AF_INET, dst, &d) != 1)
+		return -1;
+	memset(f + 14, 0, size - 14);
+	memcpy(f, dmac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	f[14] = 0x45;
+	f[16] = (uint8_t)((size - 14) >> 8);
+	f[17] = (uint8_t)(size - 14);
+	f[22] = 64;
+	f[23] = 17;
+	memcpy(f + 26, &src, 4);
+	memcpy(f + 30, &d, 4);
+	{
+		uint16_t c = csum16(f + 14, 20);
+
+		f[24] = (uint8_t)(c >> 8);
+		f[25] = (uint8_t)c;
+	}
+	f[34] = 0x9c;
+	f[35] = 0x40; /* source port 40000 */
+	f[36] = (uint8_t)(port >> 8);
+	f[37] = (uint8_t)port;
+	f[38] = (uint8_t)(ulen >> 8);
+	f[39] = (uint8_t)ulen;
+	return 0;
+}
+
+static int do_xsend(const char *ifname, const char *dst, int port,
+		    const uint8_t *dmac, unsigned size, double duration,
+		    unsigned batch)
+{
+	struct sl_xsk_config cfg = { .fill_target = 64 };
+	struct sl_xsk_umem *u;
+	struct sl_err err;
+	struct sl_xsk x;
+	uint64_t sent = 0, seq = 0, addr;
+	uint8_t frame[2048];
+	double t0, t;
+	uint32_t idx, i, n;
+	int ifindex = (int)if_nametoindex(ifname);
+
+	if (size < 60)
+		size = 60;
+	if (size > 1514)
+		size = 1514;
+	if (!ifindex || build_frame(frame, size, ifname, dmac, dst, port)) {
+		fprintf(stderr, "udpgen: cannot build frames for %s\n", ifname);
+		return 1;
+	}
+	u = sl_xsk_umem_new(4096, SL_XSK_FRAME_SIZE, &err);
+	if (!u || sl_xsk_open(&x, u, ifindex, &cfg, &err)) {
+		fprintf(stderr, "udpgen: %s\n", err.msg);
+		return 1;
+	}
+	/* the RX side is unused: give its fill ring nothing more */
+	t0 = mono();
+	for (;;) {
+		t = mono();
+		if (t - t0 >= duration)
+			break;
+		sl_xsk_complete(&x);
+		n = xsk_ring_prod__reserve(&x.tx, batch, &idx);
+		for (i = 0; i < n; i++) {
+			struct xdp_desc *d = xsk_ring_prod__tx_desc(&x.tx, idx + i);
+
+			if (!sl_xsk_umem_get(u, &addr))
+				break;
+			memcpy(sl_xsk_umem_data(u, addr), frame, 42);
+			memcpy((uint8_t *)sl_xsk_umem_data(u, addr) + 42,
+			       &(uint64_t){ seq++ }, 8);
+			d->addr = addr;
+			d->len = size;
+			d->options = 0;
+		}
+		if (i < n)
+			x.tx.cached_prod -= n - i; /* give back the unused */
+		if (!i) {
+			sl_xsk_kick(&x);
+			continue;
+		}
+		xsk_ring_prod__submit(&x.tx, i);
+		x.tx_pending += i;
+		x.tx_unkicked += i;
+		sl_xsk_kick(&x);
+		sent += i;
+	}
+	t = mono() - t0;
+	printf("{\"mode\": \"xsend\", \"packets\": %llu, \"seconds\": %.3f, \"pps\": %.0f, \"frame_bytes\": %u}\n",
+	       (unsigned long long)sent, t, sent / t, size);
+	sl_xsk_close(&x);
+	sl_xsk_umem_free(u);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double pps = 0, duration = -1, idle = 2;
 	unsigned size = 60, batch = 64, flows = 1;
 	uint64_t count = 0;
+	uint8_t dmac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	int a, first_opt;
 
 	if (argc < 3) {
 		usage();
 		return 2;
 	}
-	first_opt = !strcmp(argv[1], "send") ? 4 : 3;
+	first_opt = !strcmp(argv[1], "send") ? 4 : !strcmp(argv[1], "xsend") ? 5 : 3;
 	if (argc < first_opt) {
 		usage();
 		return 2;
@@ -238,7 +382,14 @@ int main(int argc, char **argv)
 			idle = atof(argv[++a]);
 		else if (!strcmp(argv[a], "--batch"))
 			batch = (unsigned)atoi(argv[++a]);
-		else if (!strcmp(argv[a], "--flows"))
+		else if (!strcmp(argv[a], "--dst-mac")) {
+			if (sscanf(argv[++a], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+				   &dmac[0], &dmac[1], &dmac[2], &dmac[3],
+				   &dmac[4], &dmac[5]) != 6) {
+				usage();
+				return 2;
+			}
+		} else if (!strcmp(argv[a], "--flows"))
 			flows = (unsigned)atoi(argv[++a]);
 		else {
 			usage();
@@ -250,6 +401,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "send"))
 		return do_send(argv[2], atoi(argv[3]), size, pps, count,
 			       duration < 0 ? 5 : duration, batch, flows);
+	if (!strcmp(argv[1], "xsend"))
+		return do_xsend(argv[2], argv[3], atoi(argv[4]), dmac, size,
+				duration < 0 ? 5 : duration, batch);
 	if (!strcmp(argv[1], "recv"))
 		return do_recv(atoi(argv[2]), duration, idle, count);
 	usage();

@@ -41,7 +41,7 @@ struct sl_dataplane_opts {
 				   * MTU 1778); 4096 for larger MTUs */
 	uint32_t spin_ns;	  /* sleep until this long before the next
 				   * deadline, then spin (0: 50 us) */
-	uint32_t batch;		  /* frames per RX/TX batch (0: 64) */
+	uint32_t batch;		  /* frames per RX/TX batch (0: 256) */
 	uint32_t tx_coalesce_ns;  /* hold TX back at most this long to send
 				   * batches while departures keep coming
 				   * (0: 20 us; 1: kick every pass) */
