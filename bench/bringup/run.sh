@@ -10,7 +10,7 @@
 # run fails, not when a target is missed ("below target").
 #
 # Usage: bench/bringup/run.sh [-r N] [--mininet-repeat N] [--no-mininet]
-#                             [--mn-clean] [--settle S]
+#                             [--mn-clean] [--settle S] [--keep]
 # Root only. Uses a private sluiced (own rundir and socket under /tmp),
 # never the user's, and removes everything it created on exit.
 set -u -o pipefail
@@ -34,7 +34,7 @@ FREED_TIMEOUT=30
 KEEP=0
 
 usage() {
-	sed -n '/^# Usage:/,/^# Root only/p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '/^# Usage:/,/^#  *\[--mn-clean/p' "$0" | sed 's/^# \{0,1\}//'
 	cat <<-EOF
 
 	  -r, --repeat N         timed runs per case, median reported (default 3)
