@@ -14,9 +14,9 @@
  *      ready and puts it on the other port's TX ring;
  *   4. one sendto() per socket that got frames (copy mode transmits in the
  *      caller's context);
- *   5. no work done: sleep on epoll (the sockets for RX, an eventfd for
- *      commands, a timerfd set spin_ns before the next deadline) or spin
- *      when the deadline is closer than that.
+ *   5. no work done for spin_ns: sleep on epoll (the sockets for RX, an
+ *      eventfd for commands, a timerfd set spin_ns before the next
+ *      deadline) or spin when the deadline is closer than that.
  * Nothing allocates or makes a system call per packet: descriptors are
  * preallocated (one struct sl_pkt per UMEM frame), frames are recycled
  * through the link's free stack, and system calls are per batch.
@@ -449,7 +449,7 @@ static void *thread_main(void *arg)
 	struct sl_timer *t;
 	struct dp_link *lk;
 	char name[16];
-	uint64_t now, next, t0;
+	uint64_t now, next, t0, last_work = 0;
 	unsigned work, rx;
 	bool tx_pending;
 	int s;
@@ -492,9 +492,15 @@ static void *thread_main(void *arg)
 			}
 		}
 		if (work) {
-			th->busy_ns += now_ns() - t0;
+			last_work = now_ns();
+			th->busy_ns += last_work - t0;
 			continue;
 		}
+		/* Frames come in bursts (one NAPI poll of the sender's veth at
+		 * a time): keep polling for spin_ns after the last work rather
+		 * than paying a wakeup for every burst. */
+		if (now - last_work < th->dp->o.spin_ns)
+			continue;
 		thread_sleep(th, now, next, tx_pending);
 	}
 	return NULL;
