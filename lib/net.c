@@ -166,25 +166,29 @@ static void progress(struct upctx *c, const char *phase, uint64_t done,
 		c->progress(phase, done, total, c->arg);
 }
 
+/*
+ * A new namespace starts with the kernel's defaults: no forwarding, IPv6
+ * on. Only what differs is written (each /proc/sys write costs; at 1,000
+ * nodes they add up): forwarding on routers, IPv6 off unless asked for.
+ */
 static int sysctls_node(const struct sl_topo *t, const struct sl_node *nd,
-			struct sl_err *err)
+			bool v6, struct sl_err *err)
 {
 	bool fwd = nd->kind == SL_NODE_ROUTER;
-	bool v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
-	int ret;
+	int ret = 0;
 
-	ret = sl_sysctl_set("net/ipv4/ip_forward", fwd ? "1" : "0", err);
+	if (fwd)
+		ret = sl_sysctl_set("net/ipv4/ip_forward", "1", err);
 	if (ret || !v6)
 		return ret;
 	if (!t->ipv6) {
-		/* No IPv6 asked for: none at all, which also saves the
-		 * per-interface IPv6 state and router solicitations. */
-		ret = sl_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1", err);
-		return ret ?: sl_sysctl_set("net/ipv6/conf/all/disable_ipv6",
-					    "1", err);
+		/* No IPv6 asked for: none on the node's interfaces (made
+		 * after this), which saves their IPv6 state and router
+		 * solicitations; lo keeps ::1. */
+		return sl_sysctl_set("net/ipv6/conf/default/disable_ipv6", "1", err);
 	}
-	ret = sl_sysctl_set("net/ipv6/conf/all/forwarding", fwd ? "1" : "0",
-			    err);
+	if (fwd)
+		ret = sl_sysctl_set("net/ipv6/conf/all/forwarding", "1", err);
 	ret = ret ?: sl_sysctl_set("net/ipv6/conf/default/accept_dad", "0", err);
 	ret = ret ?: sl_sysctl_set("net/ipv6/conf/default/accept_ra", "0", err);
 	return ret;
@@ -232,6 +236,7 @@ static int up_fabric(struct upctx *c, const char *rundir, struct sl_err *err)
 static int up_nodes(struct upctx *c, struct sl_err *err)
 {
 	struct sl_topo *t = c->t;
+	bool v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
 	uint32_t i;
 	int ret;
 
@@ -245,7 +250,7 @@ static int up_nodes(struct upctx *c, struct sl_err *err)
 		ret = ret ?: sl_netns_enter(c->node_fd[i], &saved, err);
 		if (ret)
 			return ret;
-		ret = sysctls_node(t, &t->nodes[i], err);
+		ret = sysctls_node(t, &t->nodes[i], v6, err);
 		sl_netns_leave(saved);
 		if (ret) {
 			sl_err_prefix(err, "node %s", t->nodes[i].name);

@@ -25,11 +25,12 @@ static const char *str(json_object *o, const char *k)
 /* The names of the topologies up here, for the agent's next hello. */
 void agent_sync_topologies(struct daemon *d)
 {
-	json_object *names = json_object_new_array();
+	json_object *names;
 	size_t i;
 
 	if (!d->agent)
 		return;
+	names = json_object_new_array();
 	for (i = 0; i < d->n_nets; i++)
 		json_object_array_add(names, json_object_new_string(d->nets[i]->topo->name));
 	sl_hostagent_set_topologies(d->agent, names);
