@@ -27,12 +27,16 @@
 #include <json-c/json.h>
 
 #include <sluice/addr.h>
+#include <sluice/dataplane.h>
 #include <sluice/fabric.h>
 #include <sluice/journal.h>
 #include <sluice/net.h>
 #include <sluice/netlink.h>
 #include <sluice/route.h>
 #include <sluice/sockredir.h>
+#include <sluice/xsk.h>
+
+#include "net_int.h"
 #include <sluice/flow.h>
 #include <sluice/kpolicy.h>
 
@@ -70,7 +74,7 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static int write_file(const char *path, const char *text, struct sl_err *err)
+int sl_net_write_file(const char *path, const char *text, struct sl_err *err)
 {
 	char tmp[600];
 	size_t len = strlen(text);
@@ -153,7 +157,8 @@ struct upctx {
 	int *node_fd;
 	struct sl_nl *fnl;
 	struct sl_route_table *rt4, *rt6;
-	struct sl_kpolicy *kp; /* [2 * link + dir] */
+	struct sl_link_plan *lp; /* per link */
+	struct sl_dataplane *dp;
 	sl_progress_fn *progress;
 	void *arg;
 	uint64_t n_routes;
@@ -362,34 +367,6 @@ static int node_routes(struct upctx *c, struct sl_nl *nl, uint32_t i,
 }
 
 /* The sending side of a direction carries its shaper. */
-/*
- * What the kernel path does for one direction of link l. A link in max mode
- * (or auto, the default) must need nothing more; normal mode needs the
- * user-space dataplane, which bring-up does not run yet.
- */
-static int kpolicy_of(const struct sl_topo *t, uint32_t l, int dir,
-		      struct sl_kpolicy *kp, struct sl_err *err)
-{
-	const struct sl_link *lk = &t->links[l];
-	const char *src = t->source ? t->source : t->name;
-	int ret;
-
-	if (lk->mode == SL_MODE_NORMAL)
-		return sl_err_set(err, EOPNOTSUPP,
-				  "%s: links[%u].mode: \"normal\" needs the user-space "
-				  "dataplane, which this build does not run yet; "
-				  "expected \"max\" or \"auto\"", src, l);
-	ret = sl_kpolicy_from_policy(lk->policy[dir], lk->mtu, kp, err);
-	if (ret)
-		sl_err_prefix(err, "%s: links[%u] (%s-%s) direction %s%s", src, l,
-			      t->nodes[lk->ep[0].node].name,
-			      t->nodes[lk->ep[1].node].name,
-			      dir ? "down" : "up",
-			      lk->mode == SL_MODE_MAX ? " (mode max)" : "");
-	return ret;
-}
-
-/* The sending side of a direction carries its shaper. */
 static int apply_shaper(struct sl_nl *nl, const struct sl_kpolicy *kp,
 			int ifindex, struct sl_err *err)
 {
@@ -469,10 +446,41 @@ static int up_policies(struct upctx *c, struct sl_err *err)
 	int d, ret;
 
 	for (l = 0; l < c->t->n_links; l++)
-		for (d = 0; d < 2; d++)
+		for (d = 0; d < 2 && !c->lp[l].normal; d++)
 			if ((ret = sl_kpolicy_apply(c->fabric, l, (uint32_t)d,
-						    &c->kp[2 * l + d], err)))
+						    &c->lp[l].kp[d], err)))
 				return ret;
+	return 0;
+}
+
+/* Normal-mode links go to the user-space dataplane (XDP on both ports,
+ * AF_XDP sockets, a channel of cells per direction). */
+static int up_dataplane(struct upctx *c, struct sl_err *err)
+{
+	uint32_t l;
+	int ret;
+
+	for (l = 0; l < c->t->n_links; l++) {
+		const struct sl_link *lk = &c->t->links[l];
+		struct sl_dataplane_link dl = {
+			.topo = c->t->name,
+			.link = l,
+			.fabric_netns_fd = c->fabric_fd,
+			.ifindex = { sl_port_ifindex(l, 0), sl_port_ifindex(l, 1) },
+			.policy = { lk->policy[0], lk->policy[1] },
+			.seed = 0x5eed0000ull + l,
+		};
+
+		if (!c->lp[l].normal)
+			continue;
+		ret = sl_dataplane_add_link(c->dp, &dl, err);
+		if (ret) {
+			sl_err_prefix(err, "links[%u] (%s-%s), normal mode", l,
+				      c->t->nodes[lk->ep[0].node].name,
+				      c->t->nodes[lk->ep[1].node].name);
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -506,9 +514,14 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 			if (!ret && ep->addr6.family)
 				ret = sl_nl_addr_add(nl, sl_node_ifindex(k),
 						     &ep->addr6, 0, err);
-			if (!ret)
-				ret = apply_shaper(nl, &c->kp[2 * nd->links[k] +
-					(ep == &lk->ep[0] ? SL_DIR_UP : SL_DIR_DOWN)],
+			/* A normal-mode link's frames reach user space by
+			 * XDP: no checksum may be left to offload. */
+			if (!ret && c->lp[nd->links[k]].normal)
+				ret = sl_xsk_prepare_node_if(c->node_fd[i], ep->ifname,
+							     SL_XSK_NODE_TXCSUM_OFF, err);
+			else if (!ret)
+				ret = apply_shaper(nl, &c->lp[nd->links[k]].kp[
+					ep == &lk->ep[0] ? SL_DIR_UP : SL_DIR_DOWN],
 					sl_node_ifindex(k), err);
 		}
 		if (!ret && c->rt4)
@@ -531,16 +544,17 @@ static int plan(struct upctx *c, struct sl_err *err)
 	struct sl_prefix *avoid = NULL;
 	size_t n_avoid = 0;
 	uint32_t l;
-	int ret, d;
+	int ret;
 
-	/* Policies are checked before anything is created. */
-	c->kp = calloc(2 * (size_t)c->t->n_links + 1, sizeof(*c->kp));
-	if (!c->kp)
+	/* Policies are checked, and each link's mode chosen, before
+	 * anything is created. */
+	c->lp = calloc((size_t)c->t->n_links + 1, sizeof(*c->lp));
+	if (!c->lp)
 		return sl_err_set(err, ENOMEM, "out of memory");
 	for (l = 0; l < c->t->n_links; l++)
-		for (d = 0; d < 2; d++)
-			if ((ret = kpolicy_of(c->t, l, d, &c->kp[2 * l + d], err)))
-				return ret;
+		if ((ret = sl_link_plan(c->t, l, c->dp != NULL, -1, NULL,
+					&c->lp[l], err)))
+			return ret;
 	ret = sl_nl_host_prefixes(&avoid, &n_avoid, err);
 	if (ret)
 		return ret;
@@ -554,11 +568,13 @@ static int plan(struct upctx *c, struct sl_err *err)
 	return ret;
 }
 
-int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn,
-	      void *arg, struct sl_net **out, struct sl_err *err)
+int sl_net_up(struct sl_topo *t, const char *rundir, struct sl_dataplane *dp,
+	      sl_progress_fn *progress_fn, void *arg, struct sl_net **out,
+	      struct sl_err *err)
 {
 	struct upctx c = {
 		.t = t, .fabric_fd = -1, .progress = progress_fn, .arg = arg,
+		.dp = dp,
 	};
 	char dir[256], path[300], *text = NULL;
 	struct sl_net *n = NULL;
@@ -604,18 +620,19 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	ret = ret ?: up_sockredir(&c, err);
 	ret = ret ?: up_ports(&c, err);
 	ret = ret ?: up_addresses(&c, err);
+	ret = ret ?: up_dataplane(&c, err);
 	if (ret)
 		goto rollback;
 
 	text = hosts_text(t);
 	snprintf(path, sizeof(path), "%s/hosts", dir);
-	ret = text ? write_file(path, text, err) :
+	ret = text ? sl_net_write_file(path, text, err) :
 		     sl_err_set(err, ENOMEM, "out of memory");
 	free(text);
 	text = sl_topo_to_json(t, true);
 	snprintf(path, sizeof(path), "%s/topology.json", dir);
 	if (!ret)
-		ret = text ? write_file(path, text, err) :
+		ret = text ? sl_net_write_file(path, text, err) :
 			     sl_err_set(err, ENOMEM, "out of memory");
 	if (ret)
 		goto rollback;
@@ -636,6 +653,14 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	snprintf(n->note, sizeof(n->note), "%s", c.note);
 	n->sockredir = c.sockredir;
 	c.sockredir = NULL;
+	n->dp = dp;
+	n->normal = calloc((size_t)t->n_links + 1, sizeof(*n->normal));
+	if (!n->normal) {
+		ret = sl_err_set(err, ENOMEM, "out of memory");
+		goto rollback;
+	}
+	for (i = 0; i < t->n_links; i++)
+		n->normal[i] = c.lp[i].normal;
 	n->up_seconds = mono() - t0;
 	n->n_routes = c.n_routes;
 	*out = n;
@@ -643,8 +668,16 @@ int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress_fn
 	goto out;
 
 rollback:
+	if (n) {
+		free(n->normal);
+		sl_sockredir_free(n->sockredir);
+		n->sockredir = NULL;
+	}
 	free(n);
 	n = NULL;
+	/* The dataplane's sockets hold the fabric namespace. */
+	if (dp)
+		sl_dataplane_remove_topology(dp, t->name);
 	/* Close everything that pins a namespace before undoing. */
 	sl_sockredir_free(c.sockredir);
 	c.sockredir = NULL;
@@ -675,7 +708,7 @@ out:
 			if (c.node_fd[i] >= 0)
 				close(c.node_fd[i]);
 	free(c.node_fd);
-	free(c.kp);
+	free(c.lp);
 	if (c.rt4)
 		sl_route_tables_free(c.rt4, t->n_nodes);
 	if (c.rt6)
@@ -706,8 +739,46 @@ static int read_text(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
-		 struct sl_err *err)
+/* Hands the normal-mode links of an adopted net to the dataplane again. */
+static int adopt_dataplane(struct sl_net *n, struct sl_err *err)
+{
+	const struct sl_topo *t = n->topo;
+	char ns[128];
+	uint32_t l;
+	int fd, ret = 0;
+
+	n->normal = calloc((size_t)t->n_links + 1, sizeof(*n->normal));
+	if (!n->normal)
+		return sl_err_set(err, ENOMEM, "out of memory");
+	for (l = 0; l < t->n_links && !ret; l++) {
+		struct sl_link_plan lp;
+
+		ret = sl_link_plan(t, l, n->dp != NULL, -1, NULL, &lp, err);
+		n->normal[l] = !ret && lp.normal;
+	}
+	if (ret || !n->dp)
+		return ret;
+	sl_netns_fabric(t->name, ns, sizeof(ns));
+	fd = sl_netns_open(ns, err);
+	if (fd < 0)
+		return fd;
+	for (l = 0; l < t->n_links && !ret; l++) {
+		struct sl_dataplane_link dl = {
+			.topo = t->name, .link = l, .fabric_netns_fd = fd,
+			.ifindex = { sl_port_ifindex(l, 0), sl_port_ifindex(l, 1) },
+			.policy = { t->links[l].policy[0], t->links[l].policy[1] },
+			.seed = 0x5eed0000ull + l,
+		};
+
+		if (n->normal[l])
+			ret = sl_dataplane_add_link(n->dp, &dl, err);
+	}
+	close(fd);
+	return ret;
+}
+
+int sl_net_adopt(const char *rundir, const char *name, struct sl_dataplane *dp,
+		 struct sl_net **out, struct sl_err *err)
 {
 	char dir[256], path[300], pins[256], *text = NULL, *p;
 	struct sl_topo *t = NULL;
@@ -732,6 +803,7 @@ int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
 		return sl_err_set(err, ENOMEM, "out of memory");
 	}
 	n->topo = t;
+	n->dp = dp;
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	n->created = stat(path, &st) ? time(NULL) : st.st_mtime;
 	snprintf(pins, sizeof(pins), "%s/%s", SL_BPFFS_DIR, name);
@@ -769,6 +841,11 @@ int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
 		}
 		free(text);
 	}
+	ret = adopt_dataplane(n, err);
+	if (ret) {
+		sl_net_free(n);
+		return ret;
+	}
 	*out = n;
 	return 0;
 }
@@ -801,6 +878,11 @@ void sl_net_free(struct sl_net *n)
 {
 	if (!n)
 		return;
+	/* Its normal-mode links stop with it (XDP detached: the ports fall
+	 * back to the fabric program until the net is adopted again). */
+	if (n->dp && n->topo)
+		sl_dataplane_remove_topology(n->dp, n->topo->name);
+	free(n->normal);
 	sl_sockredir_free(n->sockredir);
 	sl_fabric_free(n->fabric);
 	sl_topo_free(n->topo);
@@ -821,7 +903,7 @@ static int save_link_state(struct sl_net *n, struct sl_err *err)
 		if (n->topo->links[l].down)
 			len += (size_t)snprintf(buf + len, cap - len, "%u\n", l);
 	snprintf(path, sizeof(path), "%s/links.down", n->dir);
-	ret = write_file(path, buf, err);
+	ret = sl_net_write_file(path, buf, err);
 	free(buf);
 	return ret;
 }
@@ -872,7 +954,7 @@ int sl_net_link_set(struct sl_net *n, uint32_t link, bool up,
 }
 
 /* Opens an rtnetlink socket inside a node of a live topology. */
-static struct sl_nl *node_nl(const struct sl_net *n, uint32_t node,
+struct sl_nl *sl_net_node_nl(const struct sl_net *n, uint32_t node,
 			     struct sl_err *err)
 {
 	struct sl_nl *nl;
@@ -886,91 +968,6 @@ static struct sl_nl *node_nl(const struct sl_net *n, uint32_t node,
 	nl = sl_nl_open(fd, err);
 	close(fd);
 	return nl;
-}
-
-int sl_net_link_policy(struct sl_net *n, uint32_t link, int dir,
-		       const char *policy, struct sl_err *err)
-{
-	struct sl_kpolicy kp, old;
-	const struct sl_endpoint *ep;
-	struct sl_link *lk;
-	struct sl_nl *nl;
-	char *saved, *copy = NULL, path[300], *text;
-	int ret;
-
-	if (link >= n->topo->n_links || (dir != 0 && dir != 1))
-		return sl_err_set(err, EINVAL, "no link %u direction %d", link, dir);
-	lk = &n->topo->links[link];
-	if (policy && !strcmp(policy, "{}"))
-		policy = NULL;
-	if (policy && !(copy = strdup(policy)))
-		return sl_err_set(err, ENOMEM, "out of memory");
-	/* Plan with the new text in place; restore it if it does not fit. */
-	saved = lk->policy[dir];
-	ret = kpolicy_of(n->topo, link, dir, &old, err);
-	lk->policy[dir] = copy;
-	ret = ret ?: kpolicy_of(n->topo, link, dir, &kp, err);
-	if (ret) {
-		lk->policy[dir] = saved;
-		free(copy);
-		return ret;
-	}
-	ret = sl_kpolicy_apply(n->fabric, link, (uint32_t)dir, &kp, err);
-	ep = &lk->ep[dir];
-	if (!ret && (kp.shaper.rate_bps || old.shaper.rate_bps)) {
-		nl = node_nl(n, ep->node, err);
-		if (!nl) {
-			ret = -EIO;
-		} else {
-			int ifi = sl_node_ifindex(ep->ifidx);
-
-			/* tbf_change keeps the queued packets. */
-			ret = kp.shaper.rate_bps ?
-				sl_nl_qdisc_tbf(nl, ifi, kp.shaper.rate_bps,
-						kp.shaper.burst, kp.shaper.limit, err) :
-				sl_nl_qdisc_del_root(nl, ifi, err);
-			ret = ret ?: sl_nl_flush(nl, err);
-			sl_nl_free(nl);
-		}
-	}
-	if (ret) {
-		/* The fabric part may be new already: put the old one back. */
-		sl_kpolicy_apply(n->fabric, link, (uint32_t)dir, &old, NULL);
-		lk->policy[dir] = saved;
-		free(copy);
-		return ret;
-	}
-	free(saved);
-	/* Keep the saved model current, for re-adoption after a restart. */
-	text = sl_topo_to_json(n->topo, true);
-	snprintf(path, sizeof(path), "%s/topology.json", n->dir);
-	ret = text ? write_file(path, text, err) :
-		     sl_err_set(err, ENOMEM, "out of memory");
-	free(text);
-	return ret;
-}
-
-int sl_net_shaper_stats(const struct sl_net *n, uint32_t link, int dir,
-			struct sl_qdisc_stats *out, struct sl_err *err)
-{
-	const struct sl_endpoint *ep;
-	struct sl_kpolicy kp;
-	struct sl_nl *nl;
-	int ret;
-
-	if (link >= n->topo->n_links || (dir != 0 && dir != 1))
-		return sl_err_set(err, EINVAL, "no link %u direction %d", link, dir);
-	if (sl_kpolicy_from_policy(n->topo->links[link].policy[dir],
-				   n->topo->links[link].mtu, &kp, NULL) ||
-	    !kp.shaper.rate_bps)
-		return -ENOENT;
-	ep = &n->topo->links[link].ep[dir];
-	nl = node_nl(n, ep->node, err);
-	if (!nl)
-		return -EIO;
-	ret = sl_nl_qdisc_stats(nl, sl_node_ifindex(ep->ifidx), out, err);
-	sl_nl_free(nl);
-	return ret;
 }
 
 int sl_net_list_dirs(const char *rundir, char ***names, size_t *n)

@@ -1240,6 +1240,10 @@ int cmd_remote(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 	/* stats, hosts and policy exist only at a controller: their help
 	 * needs none, anything else does. */
+	/* Without a controller, stats are the local daemon's. */
+	if (!ctl->controller && !ctl_remote_wanted(ctl, cmd, argc, argv) &&
+	    !strcmp(cmd->name, "stats"))
+		return cmd_stats(ctl, cmd, argc, argv);
 	if (!ctl->controller && !ctl_remote_wanted(ctl, cmd, argc, argv)) {
 		for (k = 1; k < argc && strcmp(argv[k], "--"); k++)
 			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {

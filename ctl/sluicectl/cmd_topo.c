@@ -507,9 +507,9 @@ static void fmt_policy(json_object *pol, char *buf, size_t len)
 int cmd_links(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	      char **argv)
 {
-	static const char *const head[] = { "TOPOLOGY", "A",   "B",
-					    "A-IF",     "B-IF", "MTU",
-					    "STATE",    "POLICY" };
+	static const char *const head[] = { "TOPOLOGY", "A",     "B",
+					    "A-IF",     "B-IF",  "MTU",
+					    "STATE",    "MODE",  "POLICY" };
 	json_object *res = NULL, *arr, *e, *pol;
 	struct ctl_table *t = NULL;
 	char mtu[24], policy[1024];
@@ -527,7 +527,7 @@ int cmd_links(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		ctl_print_json(res);
 		goto out;
 	}
-	t = ctl_table_new(8, head);
+	t = ctl_table_new(9, head);
 	arr = ctl_jarray(res, "links");
 	for (i = 0; t && arr && i < json_object_array_length(arr); i++) {
 		e = json_object_array_get_idx(arr, i);
@@ -542,7 +542,8 @@ int cmd_links(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 					 ctl_jstr(e, "b", "?"),
 					 ctl_jstr(e, "a_if", "-"),
 					 ctl_jstr(e, "b_if", "-"), mtu,
-					 ctl_jstr(e, "state", "-"), policy });
+					 ctl_jstr(e, "state", "-"),
+					 ctl_jstr(e, "mode", "-"), policy });
 	}
 	if (t)
 		ctl_table_print(t, stdout);

@@ -231,15 +231,24 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl gen linear 4 > line.json\n"
 	  "  sluicectl gen fat-tree 4 --name ft | sluicectl up -\n",
 	  cmd_gen_help },
-	{ "stats", cmd_remote, "--controller URL stats [TOPOLOGY]",
-	  "show the links' counters at the controller",
-	  "Prints the latest counters the hosts reported to the controller, one\n"
+	{ "stats", cmd_remote, "stats [--name TOPO] [--cells] [A B] | --controller URL stats [TOPOLOGY]",
+	  "show the links' counters (and the cells' queues)",
+	  "Without a controller: the local sluiced's counters of every link\n"
+	  "direction, from wherever it runs: TOPOLOGY DIRECTION MODE PACKETS BYTES\n"
+	  "DROPS QUEUE. MODE is max (kernel fabric and shaper) or normal (the\n"
+	  "user-space dataplane). With --cells, or for one link A B, each cell of\n"
+	  "a normal-mode direction too: packets in and out, drops, queue length\n"
+	  "and sojourn time.\n"
+	  "\n"
+	  "With a controller: the latest counters the hosts reported to it, one\n"
 	  "line per link direction: TOPOLOGY A B DIR HOST PACKETS BYTES DROPS QLEN\n"
 	  "RATE PPS AGE. Counters are cumulative since the link came up; RATE and\n"
 	  "PPS are over the last two reports; AGE is how old the report is. Only\n"
 	  "links of TOPOLOGY when given. Needs --controller or $SLUICE_CONTROLLER.\n"
 	  "\n"
 	  "Examples:\n"
+	  "  sluicectl stats\n"
+	  "  sluicectl stats h1 r1\n"
 	  "  sluicectl --controller http://ctl:7700 stats\n"
 	  "  sluicectl --controller http://ctl:7700 --json stats demo\n",
 	  NULL },

@@ -79,6 +79,7 @@ int cmd_help(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	     char **argv);
 int cmd_cells(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 int cmd_relay(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
+int cmd_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 int cmd_flow(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 void cmd_gen_help(FILE *f);
 

@@ -127,7 +127,7 @@ static int do_apply(struct daemon *d, json_object *cmd, json_object **res,
 		sl_topo_free(t);
 		return 0;
 	}
-	ret = sl_net_up(t, d->rundir, NULL, NULL, &n, err);
+	ret = sl_net_up(t, d->rundir, d->dp, NULL, NULL, &n, err);
 	if (ret) {
 		sl_topo_free(t);
 		return ret;

@@ -243,7 +243,7 @@ static void cmd_up(struct daemon *d, struct reply *r, json_object *req)
 	}
 	pr_info("bringing up %s: %u nodes, %u links", t->name, t->n_nodes,
 		t->n_links);
-	ret = sl_net_up(t, d->rundir, progress_cb, r, &n, &err);
+	ret = sl_net_up(t, d->rundir, d->dp, progress_cb, r, &n, &err);
 	if (ret) {
 		pr_err("bring-up of %s failed: %s", t->name, err.msg);
 		reply_err(r, errno_code(ret), "bring-up of %s failed: %s",
@@ -424,6 +424,8 @@ static json_object *link_json(const struct sl_net *n, uint32_t l)
 	json_object_object_add(o, "b_if", json_object_new_string(lk->ep[1].ifname));
 	json_object_object_add(o, "mtu", json_object_new_int64(lk->mtu));
 	json_object_object_add(o, "state", json_object_new_string(lk->down ? "down" : "up"));
+	json_object_object_add(o, "mode", json_object_new_string(
+		n->normal && n->normal[l] ? "normal" : "max"));
 	if ((p = policy_json(lk->policy[SL_DIR_UP])))
 		json_object_object_add(pol, "up", p);
 	if ((p = policy_json(lk->policy[SL_DIR_DOWN])))
@@ -633,8 +635,8 @@ static void cmd_link_policy(struct daemon *d, struct reply *r, json_object *req)
 			free(text);
 			return;
 		}
-		pr_info("%s: link %s-%s %s policy %s", n->topo->name, k ? b : a,
-			k ? a : b, "->", text ? text : "none");
+		pr_info("%s: %s -> %s policy %s", n->topo->name, k ? b : a,
+			k ? a : b, text ? text : "none");
 		free(text);
 	}
 	reply_ok(r, NULL);
@@ -819,6 +821,58 @@ static void cmd_relay_list(struct daemon *d, struct reply *r, json_object *req)
 	reply_ok(r, res);
 }
 
+/* stats {name?, a?, b?}: per link and direction, the counters of wherever
+ * it runs (fabric, shaper, the dataplane's cells). */
+static void cmd_stats(struct daemon *d, struct reply *r, json_object *req)
+{
+	const char *name, *a, *b;
+	json_object *arr, *res;
+	struct sl_net *only = NULL;
+	uint32_t only_link = 0, l;
+	bool fwd, one = false;
+	size_t i;
+
+	if (get_str(r, req, "name", false, &name) ||
+	    get_str(r, req, "a", false, &a) || get_str(r, req, "b", false, &b))
+		return;
+	if (!a != !b) {
+		reply_err(r, "invalid", "request: expected both \"a\" and \"b\" (a link) or neither");
+		return;
+	}
+	if (a) {
+		if (find_link(d, r, name, a, b, &only, &only_link, &fwd))
+			return;
+		one = true;
+	} else if (name && !daemon_find_net(d, name)) {
+		reply_err(r, "notfound", "no topology \"%s\" is up", name);
+		return;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < d->n_nets; i++) {
+		struct sl_net *n = d->nets[i];
+
+		if ((one && n != only) || (name && strcmp(name, n->topo->name)))
+			continue;
+		for (l = 0; l < n->topo->n_links; l++) {
+			const struct sl_link *lk = &n->topo->links[l];
+			json_object *o;
+
+			if (one && l != only_link)
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "topology", json_object_new_string(n->topo->name));
+			json_object_object_add(o, "a", json_object_new_string(n->topo->nodes[lk->ep[0].node].name));
+			json_object_object_add(o, "b", json_object_new_string(n->topo->nodes[lk->ep[1].node].name));
+			json_object_object_add(o, "up", sl_net_link_stats(n, l, 0));
+			json_object_object_add(o, "down", sl_net_link_stats(n, l, 1));
+			json_object_array_add(arr, o);
+		}
+	}
+	res = json_object_new_object();
+	json_object_object_add(res, "links", arr);
+	reply_ok(r, res);
+}
+
 static void cmd_resolve(struct daemon *d, struct reply *r, json_object *req)
 {
 	const char *spec, *topo;
@@ -936,6 +990,8 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 		cmd_flow_del(d, r, req);
 	else if (!strcmp(cmd, "flow_list"))
 		cmd_flow_list(d, r, req);
+	else if (!strcmp(cmd, "stats"))
+		cmd_stats(d, r, req);
 	else if (!strcmp(cmd, "relay_add"))
 		cmd_relay_add(d, r, req);
 	else if (!strcmp(cmd, "relay_del"))
@@ -952,7 +1008,7 @@ void api_handle(struct daemon *d, struct reply *r, const char *line,
 		reply_err(r, "invalid",
 			  "request: unknown command \"%s\"; expected one of up, down, "
 			  "list, nodes, links, link_set, link_policy, flow_add, flow_del, "
-			  "flow_list, relay_add, relay_del, relay_list, resolve, topology, status",
+			  "flow_list, relay_add, relay_del, relay_list, stats, resolve, topology, status",
 			  cmd);
 out:
 	json_object_put(req);

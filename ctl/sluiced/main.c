@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <sluice/api.h>
+#include <sluice/dataplane.h>
 #include <sluice/log.h>
 
 #include "sluiced.h"
@@ -38,7 +39,8 @@ static void usage(FILE *f)
 "                          --daemonize: RUNDIR/sluiced.log)\n"
 "  -c, --config FILE       configuration file (default " CONFIG_DEFAULT ",\n"
 "                          read if present; lines KEY = VALUE with keys\n"
-"                          rundir, socket, log-level)\n"
+"                          rundir, socket, log-level, dataplane-threads,\n"
+"                          controller, host-id, controller-token)\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n"
 "\n"
@@ -54,6 +56,7 @@ struct opts {
 	char log_file[300];
 	int level;
 	bool daemonize;
+	int dp_threads;
 	char controller[256];
 	char host_id[64];
 	char token[512];
@@ -66,6 +69,16 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 		snprintf(o->rundir, sizeof(o->rundir), "%s", val);
 	} else if (!strcmp(key, "socket")) {
 		snprintf(o->socket, sizeof(o->socket), "%s", val);
+	} else if (!strcmp(key, "dataplane-threads")) {
+		char *end;
+		long v = strtol(val, &end, 10);
+
+		if (*end || v < 1 || v > 64) {
+			fprintf(stderr, "sluiced: %s: dataplane-threads \"%s\"; expected "
+				"a number from 1 to 64\n", where, val);
+			return -EINVAL;
+		}
+		o->dp_threads = (int)v;
 	} else if (!strcmp(key, "controller")) {
 		snprintf(o->controller, sizeof(o->controller), "%s", val);
 	} else if (!strcmp(key, "host-id")) {
@@ -81,7 +94,8 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 		}
 	} else {
 		fprintf(stderr, "sluiced: %s: unknown key \"%s\"; expected rundir, "
-			"socket or log-level\n", where, key);
+			"socket, log-level, dataplane-threads, controller, host-id "
+			"or controller-token\n", where, key);
 		return -EINVAL;
 	}
 	return 0;
@@ -277,6 +291,20 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	d.started = time(NULL);
+	{
+		struct sl_err err = { "" };
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned threads = o.dp_threads ? (unsigned)o.dp_threads :
+				   (cpus > 1 ? (unsigned)cpus - 1 : 1);
+
+		/* One core is left to the programs in the nodes. */
+		d.dp = sl_dataplane_new(threads, &err);
+		if (!d.dp)
+			pr_warn("no user-space dataplane (%s): links that need "
+				"cells (delay, jitter, ...) cannot come up", err.msg);
+		else
+			pr_info("dataplane: %u thread%s", threads, threads > 1 ? "s" : "");
+	}
 	recover_topologies(&d);
 	if (*o.controller) {
 		struct sl_hostagent_conf ac = {
@@ -298,6 +326,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)d.n_nets; i++)
 		sl_net_free(d.nets[i]);
 	free(d.nets);
+	sl_dataplane_free(d.dp);
 	pr_info("stopped");
 	close(lock);
 	return ret ? 1 : 0;

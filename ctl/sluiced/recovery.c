@@ -69,7 +69,7 @@ void recover_topologies(struct daemon *d)
 		snprintf(journal, sizeof(journal), "%s/topo/%s/journal",
 			 d->rundir, names[i]);
 		if (sl_journal_committed(journal)) {
-			if (!sl_net_adopt(d->rundir, names[i], &net, &err) &&
+			if (!sl_net_adopt(d->rundir, names[i], d->dp, &net, &err) &&
 			    !daemon_add_net(d, net)) {
 				pr_info("re-adopted topology %s (%u nodes, %u links)",
 					names[i], net->topo->n_nodes,

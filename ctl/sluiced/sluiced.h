@@ -15,7 +15,10 @@
 
 #include <sluice/version.h>
 
+struct sl_dataplane;
+
 struct daemon {
+	struct sl_dataplane *dp; /* normal-mode links of every topology */
 	char rundir[256];
 	char socket_path[300];
 	struct sl_net **nets;

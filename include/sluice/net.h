@@ -28,6 +28,7 @@
 
 struct sl_fabric;
 struct sl_sockredir;
+struct sl_dataplane;
 
 struct sl_net {
 	struct sl_topo *topo;
@@ -42,6 +43,10 @@ struct sl_net {
 	char cgroup[256];
 	struct sl_sockredir *sockredir;
 	char note[256];
+	/* Normal mode: the daemon's dataplane (not owned) and, per link,
+	 * whether it carries the link. */
+	struct sl_dataplane *dp;
+	bool *normal;
 };
 
 typedef void sl_progress_fn(const char *phase, uint64_t done, uint64_t total,
@@ -49,14 +54,18 @@ typedef void sl_progress_fn(const char *phase, uint64_t done, uint64_t total,
 
 /*
  * Brings topology t up (t is validated; addresses may be unassigned).
+ * dp carries the links that need user-space cells (NULL: such links are
+ * an error).
  * On success *out owns t. On failure everything created is removed again,
  * t stays the caller's, and err says what failed.
  */
-int sl_net_up(struct sl_topo *t, const char *rundir, sl_progress_fn *progress,
-	      void *arg, struct sl_net **out, struct sl_err *err);
-/* Re-adopts a committed topology after a daemon restart. */
-int sl_net_adopt(const char *rundir, const char *name, struct sl_net **out,
-		 struct sl_err *err);
+int sl_net_up(struct sl_topo *t, const char *rundir, struct sl_dataplane *dp,
+	      sl_progress_fn *progress, void *arg, struct sl_net **out,
+	      struct sl_err *err);
+/* Re-adopts a committed topology after a daemon restart (its normal-mode
+ * links are handed to dp again). */
+int sl_net_adopt(const char *rundir, const char *name, struct sl_dataplane *dp,
+		 struct sl_net **out, struct sl_err *err);
 /* Removes everything of topology name (its journal); idempotent. */
 int sl_net_destroy(const char *rundir, const char *name, unsigned *removed,
 		   struct sl_err *err);
@@ -78,6 +87,13 @@ int sl_net_link_policy(struct sl_net *n, uint32_t link, int dir,
 struct sl_qdisc_stats;
 int sl_net_shaper_stats(const struct sl_net *n, uint32_t link, int dir,
 			struct sl_qdisc_stats *out, struct sl_err *err);
+
+/* Counters of one direction of a link, from wherever it runs: "fabric"
+ * (packets, bytes, drops by reason), "shaper" (sch_tbf), "dataplane"
+ * (per-cell telemetry of a normal-mode link); and "mode". */
+struct json_object;
+struct json_object *sl_net_link_stats(const struct sl_net *n, uint32_t link,
+				      int dir);
 
 /* Names of the topologies with state under rundir (malloc'ed array of
  * malloc'ed strings). */
