@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,19 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	d.started = time(NULL);
+	{
+		sigset_t mask;
+
+		/* Blocked before any thread starts (the dataplane's, the host
+		 * agent's), so that they inherit it and only the main loop's
+		 * signalfd sees SIGTERM and friends. */
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGHUP);
+		sigaddset(&mask, SIGCHLD);
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+	}
 	{
 		struct sl_err err = { "" };
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
