@@ -61,7 +61,7 @@
 #define SL_FABRIC_PIN_PATHS "paths"
 
 /* Compressed paths at most (max_entries of "paths"; not preallocated). */
-#define SL_FABRIC_PATHS_MAX 65536u
+#define SL_FABRIC_PATHS_MAX 32768u
 
 /* The tc filter every fabric port carries (ingress of its clsact qdisc). */
 #define SL_FABRIC_TC_HANDLE 1

@@ -570,6 +570,68 @@ static void test_path_set_checks(void **state)
 	drop_fabric(f);
 }
 
+/* What the program costs per packet under test run: hop by hop (one
+ * link) and compressed over 2, 40 and 64 links (printed, not asserted:
+ * the machine may be busy). A compressed run rewrites the packet it is
+ * given, so each run gets a fresh copy (repeat 1, the kernel's own
+ * timing of the program, averaged here). */
+static void test_cost(void **state)
+{
+	static const uint32_t hops[] = { 2, 40, 64 };
+	const uint32_t n = 20000;
+	struct sl_fabric *f = make_fabric(64);
+	struct sl_fabric_path p = test_path();
+	struct sl_fabric_path_key k;
+	char dst[32];
+	struct pkt pk;
+	uint64_t total;
+	uint32_t l, i, h, r;
+	int j;
+
+	for (l = 0; l < 64; l++) {
+		set_port(f, l, 0, SL_PORT_UP);
+		set_port(f, l, 1, SL_PORT_UP);
+	}
+	for (j = -1; j < 3; j++) {
+		snprintf(dst, sizeof(dst), "10.0.1.%d", j + 2);
+		if (j >= 0) {
+			h = hops[j];
+			memset(p.ld, 0, sizeof(p.ld));
+			for (i = 0; i < h; i++)
+				p.ld[i] = 2 * i;
+			p.hops = (uint8_t)h;
+			k = key4(IN_PORT, dst);
+			assert_int_equal(sl_fabric_path_set(f, &k, &p, NULL), 0);
+		}
+		pkt4(&pk, dst, 64, 5);
+		total = 0;
+		for (r = 0; r < n; r++) {
+			struct __sk_buff ctx;
+			uint8_t out[256];
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pk.data,
+				    .data_size_in = pk.len, .data_out = out,
+				    .data_size_out = sizeof(out), .ctx_in = &ctx,
+				    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.ingress_ifindex = IN_PORT;
+			assert_int_equal(bpf_prog_test_run_opts(sl_fabric_prog_fd(f),
+								&opts), 0);
+			assert_int_equal(opts.retval, TC_ACT_REDIRECT);
+			total += opts.duration;
+		}
+		if (j >= 0) /* compressed over every link, each run */
+			assert_int_equal(st(f, hops[j] - 1, 0).compressed, n);
+		print_message("# %s: %llu ns per packet\n",
+			      j < 0 ? "hop by hop (no path)" :
+			      j == 0 ? "compressed, 2 links" :
+			      j == 1 ? "compressed, 40 links" :
+				       "compressed, 64 links",
+			      (unsigned long long)(total / n));
+	}
+	drop_fabric(f);
+}
+
 /* ---- the planner */
 
 struct model {
@@ -1121,6 +1183,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_non_ip_and_odd_packets_go_hop_by_hop, test_teardown),
 		cmocka_unit_test_teardown(test_flow_rules, test_teardown),
 		cmocka_unit_test_teardown(test_path_set_checks, test_teardown),
+		cmocka_unit_test_teardown(test_cost, test_teardown),
 		cmocka_unit_test_teardown(test_plan_linear, test_teardown),
 		cmocka_unit_test_teardown(test_plan_truncated, test_teardown),
 		cmocka_unit_test_teardown(test_plan_hop_cap_and_capacity, test_teardown),
