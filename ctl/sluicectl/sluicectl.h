@@ -81,6 +81,8 @@ int cmd_cells(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 int cmd_relay(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 int cmd_stats(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 int cmd_flow(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
+/* cmd_shell.c */
+int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 void cmd_gen_help(FILE *f);
 
 /* cmd_controller.c: the commands through sluice-controller's REST API.
