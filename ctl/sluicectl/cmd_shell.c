@@ -43,16 +43,20 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
 #include <sluice/addr.h>
 #include <sluice/cell.h>
 #include <sluice/kpolicy.h>
+#include <sluice/net.h>
 #include <sluice/netlink.h>
 #include <sluice/topo.h>
 #include <sluice/units.h>
@@ -112,6 +116,7 @@ struct shell {
 	/* [0] both, [1] up, [2] down */
 	struct optval val[3][N_KEYS];
 	bool nat_out;
+	bool interactive; /* the default shell, not a given command */
 	char name[32];
 	char summary[2][256]; /* per direction, for the notice and prompt */
 	char *policy[2];      /* JSON text, NULL: none */
@@ -307,6 +312,10 @@ static int queue_args(const struct optval *o, json_object *q)
 		if (!strcmp(v, "true") || !strcmp(v, "false"))
 			json_object_object_add(q, key,
 					       json_object_new_boolean(v[0] == 't'));
+		else if ((!strcmp(key, "alpha") || !strcmp(key, "beta")) &&
+			 end != v && !*end) /* PIE's weights are numbers */
+			json_object_object_add(q, key,
+					       json_object_new_double(strtod(v, NULL)));
 		else
 			json_object_object_add(q, key, json_object_new_string(v));
 	}
@@ -688,17 +697,15 @@ static int pick_uplink(struct shell *s, struct sl_err *err)
 }
 
 /*
- * Replaces gw's default route (the topology routes it towards the shell,
- * its only neighbour) with one via the host. sl_nl_route_add() only
- * creates, so this one request is made here.
+ * Sends one request (nlh, built in a buffer of MNL_SOCKET_BUFFER_SIZE) in
+ * namespace netns_fd and waits for its ACK. For the two requests that
+ * sl_nl has no call for: a route that replaces one, a neighbour entry.
  */
-static int default_via(int netns_fd, const struct sl_prefix *gw, int ifindex,
-		       struct sl_err *err)
+static int nl_one(int netns_fd, struct nlmsghdr *nlh, const char *what,
+		  struct sl_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *sock = NULL;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
+	struct mnl_socket *sock;
 	int saved = -1, ret;
 	ssize_t n;
 
@@ -710,15 +717,37 @@ static int default_via(int netns_fd, const struct sl_prefix *gw, int ifindex,
 	sl_netns_leave(saved);
 	if (ret)
 		return sl_err_set(err, -ret, "netlink socket: %s", strerror(-ret));
-	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE |
-			   NLM_F_ACK;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
+	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+	} else {
+		n = mnl_socket_recvfrom(sock, buf, sizeof(buf));
+		if (n < 0 || mnl_cb_run(buf, (size_t)n, 1,
+					mnl_socket_get_portid(sock), NULL,
+					NULL) < 0)
+			ret = -errno;
+	}
+	mnl_socket_close(sock);
+	if (ret)
+		return sl_err_set(err, -ret, "%s: %s", what, strerror(-ret));
+	return 0;
+}
+
+/*
+ * Replaces gw's default route (the topology routes it towards the shell,
+ * its only neighbour) with one via the host.
+ */
+static int default_via(int netns_fd, const struct sl_prefix *gw, int ifindex,
+		       struct sl_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_table = RT_TABLE_MAIN;
@@ -727,22 +756,33 @@ static int default_via(int netns_fd, const struct sl_prefix *gw, int ifindex,
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_GATEWAY, 4, gw->addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = mnl_socket_recvfrom(sock, buf, sizeof(buf));
-	if (n < 0)
-		ret = -errno;
-	else if (mnl_cb_run(buf, (size_t)n, 1, mnl_socket_get_portid(sock),
-			    NULL, NULL) < 0)
-		ret = -errno;
-out:
-	mnl_socket_close(sock);
-	if (ret)
-		return sl_err_set(err, -ret, "replace the default route of gw: %s",
-				  strerror(-ret));
-	return 0;
+	return nl_one(netns_fd, nlh, "replace the default route of gw", err);
+}
+
+/*
+ * A permanent neighbour entry: the emulated link carries no ARP, so the
+ * first packet each way costs one trip, not three (ARP across the link,
+ * as mm-link's point-to-point TUN devices never need it either). The MACs
+ * are the fixed ones of net.h.
+ */
+static int neigh_add(int netns_fd, int ifindex, const struct sl_prefix *ip,
+		     uint32_t node, struct sl_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd;
+	uint8_t mac[6];
+
+	sl_node_mac(node, 0, mac);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	mnl_attr_put(nlh, NDA_DST, 4, ip->addr);
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	return nl_one(netns_fd, nlh, "add a neighbour entry", err);
 }
 
 /* Reads the pool and the link's addresses of the topology that is up. */
@@ -780,7 +820,7 @@ static int uplink_up(struct shell *s, struct sl_err *err)
 	char ns[128], a[64], rules[1024];
 	struct sl_nl *root = NULL, *gw = NULL;
 	struct sl_nexthop nh;
-	int gwfd = -1, hi, gi, ei, ret;
+	int gwfd = -1, shfd, hi, gi, ei, ret;
 
 	sl_netns_node(s->name, "gw", ns, sizeof(ns));
 	gwfd = sl_netns_open(ns, err);
@@ -824,6 +864,17 @@ static int uplink_up(struct shell *s, struct sl_err *err)
 	ret = ret ?: sl_nl_route_add(gw, &s->pool, &nh, 1, NULL, 0, err);
 	ret = ret ?: sl_nl_flush(gw, err);
 	ret = ret ?: default_via(gwfd, &s->up_host, gi, err);
+	ret = ret ?: neigh_add(gwfd, ei, &s->shell_link, 0, err);
+	if (ret)
+		goto out;
+	sl_netns_node(s->name, "shell", ns, sizeof(ns));
+	shfd = sl_netns_open(ns, err);
+	if (shfd < 0) {
+		ret = shfd;
+		goto out;
+	}
+	ret = neigh_add(shfd, sl_node_ifindex(0), &s->gw_link, 1, err);
+	close(shfd);
 	if (ret)
 		goto out;
 	sl_prefix_str(&s->up_host, s->host_addr, sizeof(s->host_addr), false);
@@ -831,8 +882,8 @@ static int uplink_up(struct shell *s, struct sl_err *err)
 	/* The host answers the address it sees: gw's own, once masqueraded. */
 	snprintf(rules, sizeof(rules),
 		 "add table ip sluice; "
-		 "add chain ip sluice post { type nat hook postrouting priority 100; }; "
-		 "add rule ip sluice post oifname \"%s\" masquerade",
+		 "add chain ip sluice sl_post { type nat hook postrouting priority 100; }; "
+		 "add rule ip sluice sl_post oifname \"%s\" masquerade",
 		 UPLINK_GW_IF);
 	ret = run_nft(gwfd, rules, false);
 	if (ret == 127) {
@@ -854,11 +905,11 @@ static int uplink_up(struct shell *s, struct sl_err *err)
 	/* Beyond the host: the root namespace forwards and masquerades. */
 	snprintf(rules, sizeof(rules),
 		 "add table ip %s; "
-		 "add chain ip %s post { type nat hook postrouting priority 100; }; "
-		 "add rule ip %s post ip saddr %s oifname != \"%s\" masquerade; "
-		 "add chain ip %s fwd { type filter hook forward priority 0; }; "
-		 "add rule ip %s fwd iifname \"%s\" accept; "
-		 "add rule ip %s fwd oifname \"%s\" ct state established,related accept",
+		 "add chain ip %s sl_post { type nat hook postrouting priority 100; }; "
+		 "add rule ip %s sl_post ip saddr %s oifname != \"%s\" masquerade; "
+		 "add chain ip %s sl_fwd { type filter hook forward priority 0; }; "
+		 "add rule ip %s sl_fwd iifname \"%s\" accept; "
+		 "add rule ip %s sl_fwd oifname \"%s\" ct state established,related accept",
 		 s->table, s->table, s->table,
 		 sl_prefix_str(&s->up_gw, a, sizeof(a), false), s->host_if,
 		 s->table, s->table, s->host_if, s->table, s->host_if);
@@ -891,6 +942,53 @@ out:
 	if (gwfd >= 0)
 		close(gwfd);
 	return ret;
+}
+
+/*
+ * Ends the processes still inside the shell's namespace (daemons started
+ * from the shell, children of a killed program): the namespace is about to
+ * lose every interface, and they would keep it alive, cut off. TERM first,
+ * KILL after a second.
+ */
+static void kill_leftovers(const struct shell *s)
+{
+	char ns[128], path[300];
+	struct stat want, st;
+	struct dirent *de;
+	int round, found;
+	DIR *d;
+
+	sl_netns_node(s->name, "shell", ns, sizeof(ns));
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	if (stat(path, &want) < 0)
+		return;
+	for (round = 0; round < 12; round++) {
+		found = 0;
+		d = opendir("/proc");
+		if (!d)
+			return;
+		while ((de = readdir(d))) {
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+
+			if (*end || pid <= 1 || pid == getpid())
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+			if (stat(path, &st) < 0 || st.st_ino != want.st_ino ||
+			    st.st_dev != want.st_dev)
+				continue;
+			found++;
+			if (round == 0 || round == 10)
+				kill((pid_t)pid, round ? SIGKILL : SIGTERM);
+		}
+		closedir(d);
+		if (!found)
+			return;
+		if (round == 0 && s->ctl->verbose)
+			fprintf(stderr, "sluicectl: ending %d process%s left in the shell\n",
+				found, found == 1 ? "" : "es");
+		usleep(100 * 1000);
+	}
 }
 
 /* Removes what uplink_up() and the bring-up made; quiet about what is
@@ -933,6 +1031,8 @@ static int teardown(struct shell *s)
 	}
 	if (s->topo_up) {
 		json_object *req = ctl_new_request("down");
+
+		kill_leftovers(s);
 
 		json_object_object_add(req, "name",
 				       json_object_new_string(s->name));
@@ -1064,6 +1164,9 @@ static int wait_program(struct shell *s, pid_t pid)
 			/* the terminal sent INT and QUIT to the program too */
 			if (sig == SIGTERM || sig == SIGHUP || si.si_code <= 0)
 				kill(pid, sig);
+			/* an interactive shell ignores TERM; HUP ends it */
+			if (sig == SIGTERM && s->interactive)
+				kill(pid, SIGHUP);
 			if (!deadline.tv_sec && sig != SIGINT && sig != SIGQUIT)
 				deadline.tv_sec = now.tv_sec + KILL_AFTER_S;
 		}
@@ -1123,7 +1226,7 @@ int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	}
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
-	interactive = optind >= argc;
+	interactive = s.interactive = optind >= argc;
 	if (!interactive) {
 		prog = argv + optind;
 	} else {
