@@ -13,15 +13,13 @@
 static int flow_list(struct ctl *ctl, const char *topo)
 {
 	static const char *const head[] = { "ID", "RULE", "PACKETS", "BYTES" };
-	json_object *req = ctl_new_request("flow_list"), *res = NULL, *arr, *e;
+	json_object *res = NULL, *arr, *e;
 	struct ctl_table *t;
 	char id[24], pk[24], by[24];
 	size_t i;
 	int ret;
 
-	if (topo)
-		json_object_object_add(req, "name", json_object_new_string(topo));
-	ret = ctl_request(ctl, req, &res);
+	ret = ctl_query(ctl, "flow_list", topo, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {

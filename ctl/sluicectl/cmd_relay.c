@@ -13,15 +13,13 @@ static int relay_list(struct ctl *ctl, const char *topo)
 {
 	static const char *const head[] = { "ID", "TOPOLOGY", "RELAY", "MODE",
 					    "PROCESSES" };
-	json_object *req = ctl_new_request("relay_list"), *res = NULL, *arr, *e;
+	json_object *res = NULL, *arr, *e;
 	struct ctl_table *t;
 	char id[24], procs[256];
 	size_t i, k;
 	int ret;
 
-	if (topo)
-		json_object_object_add(req, "name", json_object_new_string(topo));
-	ret = ctl_request(ctl, req, &res);
+	ret = ctl_query(ctl, "relay_list", topo, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {

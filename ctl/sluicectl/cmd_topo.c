@@ -318,17 +318,6 @@ static int name_arg(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	return CTL_EXIT_OK;
 }
 
-static int simple_query(struct ctl *ctl, const char *what, const char *name,
-			json_object **res)
-{
-	json_object *req = ctl_new_request(what);
-
-	if (name)
-		json_object_object_add(req, "name",
-				       json_object_new_string(name));
-	return ctl_request(ctl, req, res);
-}
-
 int cmd_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	     char **argv)
 {
@@ -345,7 +334,7 @@ int cmd_list(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	ret = name_arg(ctl, cmd, argc, argv, false, &name);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = simple_query(ctl, "list", NULL, &res);
+	ret = ctl_query(ctl, "list", NULL, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -406,7 +395,7 @@ int cmd_nodes(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	ret = name_arg(ctl, cmd, argc, argv, true, &name);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = simple_query(ctl, "nodes", name, &res);
+	ret = ctl_query(ctl, "nodes", name, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -520,7 +509,7 @@ int cmd_links(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	ret = name_arg(ctl, cmd, argc, argv, true, &name);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = simple_query(ctl, "links", name, &res);
+	ret = ctl_query(ctl, "links", name, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {

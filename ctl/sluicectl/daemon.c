@@ -223,3 +223,13 @@ int ctl_request(struct ctl *ctl, json_object *req, json_object **result)
 	json_object_put(req);
 	return ret;
 }
+
+int ctl_query(struct ctl *ctl, const char *what, const char *name,
+	      json_object **res)
+{
+	json_object *req = ctl_new_request(what);
+
+	if (name)
+		json_object_object_add(req, "name", json_object_new_string(name));
+	return ctl_request(ctl, req, res);
+}

@@ -158,6 +158,9 @@ int ctl_call(struct ctl *ctl, struct sl_api_client *c, json_object *req,
 	     sl_api_progress_fn *progress, void *arg, json_object **result);
 /* Connect (never starting a daemon), call, close. Takes req. */
 int ctl_request(struct ctl *ctl, json_object *req, json_object **result);
+/* A request with only an optional topology name ("list", "flow_list"...). */
+int ctl_query(struct ctl *ctl, const char *what, const char *name,
+	      json_object **res);
 /* A request object {"cmd": cmd}. */
 json_object *ctl_new_request(const char *cmd);
 
