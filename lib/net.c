@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,17 @@ static char *hosts_text(const struct sl_topo *t)
 	return buf;
 }
 
+struct fabric_loader {
+	pthread_t thread;
+	bool started;
+	char pins[256];
+	uint32_t max_links;
+	struct sl_fabric *fabric;
+	struct sl_err err;
+};
+
 struct upctx {
+	struct fabric_loader loader;
 	char cgroup[256];
 	struct sl_sockredir *sockredir;
 	char note[256];
@@ -199,6 +210,27 @@ static int sysctls_node(const struct sl_topo *t, const struct sl_node *nd,
 	return ret;
 }
 
+static void *fabric_loader(void *arg)
+{
+	struct fabric_loader *l = arg;
+
+	l->fabric = sl_fabric_create(l->pins, l->max_links, &l->err);
+	return NULL;
+}
+
+/* Waits for the fabric program; the first user calls this. */
+static int fabric_ready(struct upctx *c, struct sl_err *err)
+{
+	if (c->loader.started) {
+		pthread_join(c->loader.thread, NULL);
+		c->loader.started = false;
+		c->fabric = c->loader.fabric;
+		if (!c->fabric && err)
+			*err = c->loader.err;
+	}
+	return c->fabric ? 0 : -EIO;
+}
+
 static int up_fabric(struct upctx *c, const char *rundir, struct sl_err *err)
 {
 	char ns[128], pins[256];
@@ -211,10 +243,14 @@ static int up_fabric(struct upctx *c, const char *rundir, struct sl_err *err)
 	ret = sl_journal_add(c->j, "pin", pins, NULL, err);
 	if (ret)
 		return ret;
-	c->fabric = sl_fabric_create(pins, c->t->n_links ? c->t->n_links : 1,
-				     err);
-	if (!c->fabric)
-		return -EIO;
+	/* The verifier takes a while over the fabric program: it runs on the
+	 * other core while this one makes namespaces and links. */
+	snprintf(c->loader.pins, sizeof(c->loader.pins), "%s", pins);
+	c->loader.max_links = c->t->n_links ? c->t->n_links : 1;
+	if (pthread_create(&c->loader.thread, NULL, fabric_loader, &c->loader))
+		return sl_err_set(err, errno ? errno : EAGAIN,
+				  "cannot start the fabric loader thread");
+	c->loader.started = true;
 
 	sl_netns_fabric(c->t->name, ns, sizeof(ns));
 	ret = sl_journal_add(c->j, "ns", ns, NULL, err);
@@ -615,6 +651,7 @@ int sl_net_up(struct sl_topo *t, const char *rundir, struct sl_dataplane *dp,
 	ret = ret ?: up_fabric(&c, rundir, err);
 	ret = ret ?: up_nodes(&c, err);
 	ret = ret ?: up_links(&c, err);
+	ret = ret ?: fabric_ready(&c, err);
 	ret = ret ?: up_policies(&c, err);
 	ret = ret ?: up_flows(&c, err);
 	ret = ret ?: up_sockredir(&c, err);
@@ -668,6 +705,8 @@ int sl_net_up(struct sl_topo *t, const char *rundir, struct sl_dataplane *dp,
 	goto out;
 
 rollback:
+	/* A loader still running must finish before its pins go. */
+	fabric_ready(&c, NULL);
 	if (n) {
 		free(n->normal);
 		sl_sockredir_free(n->sockredir);
