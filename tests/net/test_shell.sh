@@ -31,7 +31,7 @@ iperf_run() {
 	local port=$1 cargs=$2 d=$SLUICE_RUNDIR/ip$1 sp srv i rc
 	shift 2
 	rm -rf "$d"; mkdir -p "$d"
-	CTL -q shell "$@" -- sh -c "echo \$SLUICE_HOST_ADDR >$d/addr
+	"$SLUICECTL" -q shell "$@" -- sh -c "echo \$SLUICE_HOST_ADDR >$d/addr
 		i=0; while [ ! -e $d/ready ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done
 		iperf3 -c \$SLUICE_HOST_ADDR -p $port $cargs -J >$d/out.json" &
 	sp=$!
@@ -167,7 +167,7 @@ test_nat_out() {
 	CTL -q shell --delay 5ms -- ping -c 2 -W 1 -q 198.18.77.1 >/dev/null; rc=$?
 	[ "$rc" -ne 0 ] || t_fail "reached beyond the host without --nat-out" || rc=fail
 	rm -rf "$d"; mkdir -p "$d"
-	CTL -q shell --nat-out --delay 5ms -- sh -c "touch $d/up; i=0
+	"$SLUICECTL" -q shell --nat-out --delay 5ms -- sh -c "touch $d/up; i=0
 		while [ ! -e $d/checked ] && [ \$i -lt 100 ]; do sleep 0.05; i=\$((i+1)); done
 		ping -c 3 -i 0.2 -q 198.18.77.1" >"$d/out" &
 	local p=$!
