@@ -9,7 +9,7 @@ PKGS=(
 	libnl-3-dev libnl-route-3-dev libmnl-dev libjson-c-dev
 	libwebsockets-dev libpq-dev libcmocka-dev
 	iproute2 iputils-ping iperf3 ethtool procps curl openssl
-	systemd groff-base man-db tcpdump tshark
+	systemd groff-base man-db tcpdump tshark nftables
 	# controller: database, steering scripts, browser test of the web UI
 	libssl-dev postgresql python3-psycopg2 chromium chromium-driver
 	# relay tests and benchmark peers
