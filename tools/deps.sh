@@ -13,7 +13,7 @@ PKGS=(
 	# controller: database, steering scripts, browser test of the web UI
 	libssl-dev postgresql python3-psycopg2 chromium chromium-driver
 	# relay tests and benchmark peers
-	haproxy
+	haproxy socat
 )
 # Benchmarks compare with Mininet (Linux-bridge switches, no controller).
 BENCH_PKGS=(mininet bridge-utils)
