@@ -14,7 +14,16 @@
  * metrics_ack for that seq: after a reconnect the welcome's last_seq drops
  * what the controller already has and the rest is sent again in order; a
  * report sent but not acknowledged within RETX_MS on a live connection
- * (the controller could not store it) is sent again too.
+ * (the controller could not store it) is sent again too. last_seq is the
+ * end of the controller's gapless run (1..last_seq all stored), not its
+ * highest seq, so a report refused during a database outage and not yet
+ * stored again survives a controller restart.
+ *
+ * The buffer is bounded (buffer_max bytes): when it is full the oldest
+ * reports go, which leaves a gap the controller cannot fill. Such drops
+ * are logged once per episode and reported to the controller as one
+ * "metrics_dropped" event with their count and seq range, so a gap in
+ * the metrics table always has an explanation next to it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -77,6 +86,9 @@ struct sl_hostagent {
 	json_object *topologies;
 	struct sl_hostagent_stats st;
 	unsigned metrics_ms, heartbeat_ms;
+	/* Reports dropped (buffer full) and not yet told to the controller. */
+	uint64_t drop_pending;
+	int64_t drop_first, drop_last;
 
 	/* Agent thread only. */
 	struct lws *wsi;
@@ -288,6 +300,46 @@ static void collect_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(a->ctx, 0, &a->sul_collect, collect_cb, (lws_usec_t)ms * 1000);
 }
 
+/* Tells the controller (one event, ahead of any report) and the log how
+ * many reports were dropped since the last time. Agent thread. */
+static bool report_drops(struct sl_hostagent *a)
+{
+	json_object *o, *data;
+	uint64_t n, total;
+	int64_t first, last;
+	char msg[256];
+
+	pthread_mutex_lock(&a->lock);
+	n = a->drop_pending;
+	first = a->drop_first;
+	last = a->drop_last;
+	total = a->st.dropped;
+	if (!n || a->out.n >= EVENTS_MAX) {
+		pthread_mutex_unlock(&a->lock);
+		return false;
+	}
+	a->drop_pending = 0;
+	snprintf(msg, sizeof(msg),
+		 "%llu metrics reports (seq %lld to %lld) dropped: the buffer of %zu bytes was full",
+		 (unsigned long long)n, (long long)first, (long long)last, a->buffer_max);
+	o = sl_proto_new(SL_MSG_EVENT);
+	json_object_object_add(o, "kind", json_object_new_string("metrics_dropped"));
+	json_object_object_add(o, "ts", json_object_new_double(unix_now()));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	data = json_object_new_object();
+	json_object_object_add(data, "dropped", json_object_new_int64((int64_t)n));
+	json_object_object_add(data, "first_seq", json_object_new_int64(first));
+	json_object_object_add(data, "last_seq", json_object_new_int64(last));
+	json_object_object_add(data, "dropped_total", json_object_new_int64((int64_t)total));
+	json_object_object_add(data, "boot", json_object_new_int64(a->boot));
+	json_object_object_add(data, "buffer_bytes", json_object_new_int64((int64_t)a->buffer_max));
+	json_object_object_add(o, "data", data);
+	q_push(&a->out, o);
+	pthread_mutex_unlock(&a->lock);
+	pr_warn("host agent: %s", msg);
+	return true;
+}
+
 static void retx_cb(lws_sorted_usec_list_t *sul)
 {
 	struct sl_hostagent *a = lws_container_of(sul, struct sl_hostagent, sul_retx);
@@ -303,7 +355,7 @@ static void retx_cb(lws_sorted_usec_list_t *sul)
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
-	if (any && a->welcomed)
+	if (a->welcomed && (report_drops(a) || any))
 		lws_callback_on_writable(a->wsi);
 	lws_sul_schedule(a->ctx, 0, &a->sul_retx, retx_cb, 1000 * 1000);
 }
@@ -424,6 +476,7 @@ static void on_welcome(struct sl_hostagent *a, struct sl_msg *m)
 	pr_info("host agent: connected to %s:%d as %s (controller has reports up to %lld; %llu to send)",
 		a->addr, a->port, a->host_id, (long long)last,
 		(unsigned long long)a->st.buffered);
+	report_drops(a);
 	lws_callback_on_writable(a->wsi);
 }
 
@@ -799,6 +852,7 @@ void sl_hostagent_reply_error(struct sl_hostagent *a, int64_t id,
 
 int64_t sl_hostagent_push_metrics(struct sl_hostagent *a, json_object *report)
 {
+	int64_t first_drop = 0;
 	struct report *r;
 	const char *t;
 	size_t len;
@@ -847,9 +901,19 @@ int64_t sl_hostagent_push_metrics(struct sl_hostagent *a, json_object *report)
 		a->report_bytes -= old->len;
 		a->st.buffered--;
 		a->st.dropped++;
+		if (!a->drop_pending++) {
+			a->drop_first = old->seq;
+			first_drop = old->seq;
+		}
+		a->drop_last = old->seq;
 		free(old);
 	}
 	pthread_mutex_unlock(&a->lock);
+	/* Once per episode here; the count goes to the controller (and the
+	 * log) as an event when it is connected. */
+	if (first_drop)
+		pr_warn("host agent: metrics buffer full (%zu bytes): dropping the oldest reports from seq %lld on",
+			a->buffer_max, (long long)first_drop);
 	wake(a);
 	return seq;
 }

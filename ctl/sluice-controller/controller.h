@@ -51,8 +51,16 @@ struct ctl_conf {
 struct db;
 struct db *db_new(const char *conninfo);
 void db_free(struct db *db);
-/* Connected (tries to reconnect at most once a second). */
+/* Connected? Never blocks: a connection is started at most once a second
+ * and advanced a step per call (asynchronous connect, connect_timeout). */
 bool db_ready(struct db *db);
+/* The same, waiting up to timeout_ms (start-up and the CLI subcommands). */
+bool db_wait(struct db *db, int timeout_ms);
+/* A non-blocking connection with the controller's defaults
+ * (application_name app, tcp_user_timeout) under those of conninfo. */
+PGconn *db_connect_start(const char *conninfo, const char *app);
+/* connect_timeout of a connection (ms), or the default of 10 s. */
+uint64_t db_connect_timeout_ms(PGconn *conn);
 /* Runs a parameterised statement. NULL on failure (logged; a lost
  * connection is dropped and retried later); else the caller PQclear()s. */
 PGresult *db_query(struct db *db, const char *sql, int n,
@@ -64,10 +72,12 @@ int db_migrate(struct db *db, const char *dir, struct sl_err *err);
 /* db_listen.c: LISTEN in a thread of its own. */
 struct db_listener;
 typedef void db_notify_fn(const char *payload, void *arg);
-/* fn runs in the listener thread; payload "" means "reconnected: changes
- * may have been missed". */
+/* After the listener reconnected: changes from since (Unix seconds, the
+ * database's clock) on may have been missed. */
+typedef void db_resync_fn(double since, void *arg);
+/* Both run in the listener thread. */
 struct db_listener *db_listener_start(const char *conninfo, db_notify_fn *fn,
-				      void *arg);
+				      db_resync_fn *resync, void *arg);
 void db_listener_stop(struct db_listener *l);
 
 /* auth.c */
@@ -154,7 +164,9 @@ struct ctl {
 	/* NOTIFY hand-over from the listener thread. */
 	pthread_mutex_t nlock;
 	struct notify_item *nhead, *ntail;
-	double resync_since; /* unix time of the last listener loss, or 0 */
+	/* Database time from which changes may have been missed by the
+	 * listener (resend them), or 0. */
+	double resync_since;
 	/* Counters for /metrics. */
 	uint64_t msgs_rx[SL_MSG__COUNT];
 	uint64_t errors[SL_PROTO_E__COUNT];
@@ -187,7 +199,9 @@ int64_t host_command(struct ctl *c, const char *host, enum sl_msg_type t,
 		     json_object *o, const char *topology);
 /* A NOTIFY payload from the listener. */
 void handle_notify(struct ctl *c, const char *payload);
-void handle_resync(struct ctl *c, double since);
+/* Resends policies and flows changed (and flows deleted) since `since`;
+ * -EIO when the database is not available (try again later). */
+int handle_resync(struct ctl *c, double since);
 void broadcast_snapshot(struct ctl *c);
 json_object *snapshot_json(struct ctl *c);
 void ctl_tick(struct ctl *c);

@@ -6,11 +6,19 @@
  * The connection is made lazily and remade after a failure, at most once a
  * second, so a database restart costs the controller the queries issued
  * while it was down (callers see NULL and answer "internal") and nothing
- * else. Queries run synchronously: on the loopback or a LAN they take well
- * under a millisecond, which is cheaper than an asynchronous state machine.
+ * else. Connecting is asynchronous (PQconnectStartParams/PQconnectPoll,
+ * advanced a step by every db_ready() without waiting), because it runs in
+ * the libwebsockets service thread: a database that does not answer (a
+ * blackholed address, a server that accepts and says nothing) must not
+ * stall every session for the length of a TCP timeout; it gets
+ * connect_timeout (from the connection string, else 10 s) and then a new
+ * try. Queries run synchronously: on the loopback or a LAN they take well
+ * under a millisecond, which is cheaper than an asynchronous state machine;
+ * tcp_user_timeout bounds the stall of one whose server vanished.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +27,14 @@
 
 #include "controller.h"
 
+#define CONNECT_TIMEOUT_MS 10000
+
 struct db {
 	char *conninfo;
 	PGconn *conn;
+	bool connecting;                  /* conn is not ready yet */
+	PostgresPollingStatusType poll;   /* what PQconnectPoll waits for */
+	uint64_t connect_start_ms, connect_timeout_ms;
 	uint64_t last_try_ms;
 	bool was_up;
 };
@@ -55,32 +68,146 @@ static void notice_quiet(void *arg, const char *msg)
 	pr_debug("database: %s", msg);
 }
 
-bool db_ready(struct db *db)
+PGconn *db_connect_start(const char *conninfo, const char *app)
+{
+	/* Defaults first: the connection string (dbname, expanded) comes
+	 * last and overrides any of them. */
+	static const char *const keys[] = { "application_name", "tcp_user_timeout",
+					    "dbname", NULL };
+	const char *vals[] = { app, "10000", conninfo, NULL };
+
+	return PQconnectStartParams(keys, vals, 1);
+}
+
+uint64_t db_connect_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *o = PQconninfo(conn), *i;
+	uint64_t ms = CONNECT_TIMEOUT_MS;
+
+	for (i = o; i && i->keyword; i++) {
+		if (!strcmp(i->keyword, "connect_timeout") && i->val && atoi(i->val) > 0)
+			ms = (uint64_t)atoi(i->val) * 1000;
+	}
+	PQconninfoFree(o);
+	return ms;
+}
+
+static void connect_failed(struct db *db, const char *why)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", why && *why ? why : "connection failed");
+	msg[strcspn(msg, "\n")] = '\0';
+	pr_warn("database: cannot connect: %s", msg);
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->connecting = false;
+}
+
+/* Advances the connection; waits up to wait_ms for the socket (0: never
+ * blocks). True once connected. */
+static bool connect_step(struct db *db, int wait_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+
+	while (db->connecting) {
+		struct pollfd p = { .fd = PQsocket(db->conn) };
+		uint64_t now = now_ms();
+		int n, left = now < end ? (int)(end - now) : 0;
+
+		if (now - db->connect_start_ms > db->connect_timeout_ms) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "no answer within %llu ms (connect_timeout)",
+				 (unsigned long long)db->connect_timeout_ms);
+			connect_failed(db, msg);
+			return false;
+		}
+		if (p.fd < 0) {
+			connect_failed(db, PQerrorMessage(db->conn));
+			return false;
+		}
+		p.events = db->poll == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		n = poll(&p, 1, left > 100 ? 100 : left);
+		if (n < 0 && errno != EINTR) {
+			connect_failed(db, strerror(errno));
+			return false;
+		}
+		if (n <= 0) {
+			if (now_ms() >= end)
+				return false;
+			continue;
+		}
+		db->poll = PQconnectPoll(db->conn);
+		if (db->poll == PGRES_POLLING_FAILED) {
+			connect_failed(db, PQerrorMessage(db->conn));
+			return false;
+		}
+		if (db->poll == PGRES_POLLING_OK) {
+			db->connecting = false;
+			PQsetNoticeProcessor(db->conn, notice_quiet, NULL);
+			if (db->was_up)
+				pr_info("database: reconnected");
+			db->was_up = true;
+		}
+	}
+	return db->conn != NULL;
+}
+
+static bool db_ready_wait(struct db *db, int wait_ms)
 {
 	uint64_t now = now_ms();
 
-	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn && !db->connecting && PQstatus(db->conn) == CONNECTION_OK)
 		return true;
-	if (db->conn) {
+	if (db->conn && !db->connecting) {
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
-	if (db->last_try_ms && now - db->last_try_ms < 1000)
-		return false;
-	db->last_try_ms = now;
-	db->conn = PQconnectdb(db->conninfo);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		pr_warn("database: cannot connect: %s",
-			strtok(PQerrorMessage(db->conn), "\n"));
-		PQfinish(db->conn);
-		db->conn = NULL;
-		return false;
+	if (!db->conn) {
+		if (db->last_try_ms && now - db->last_try_ms < 1000)
+			return false;
+		db->last_try_ms = now;
+		db->conn = db_connect_start(db->conninfo, "sluice-controller");
+		if (!db->conn) {
+			pr_warn("database: cannot connect: out of memory");
+			return false;
+		}
+		db->connecting = true;
+		db->poll = PGRES_POLLING_WRITING;
+		db->connect_start_ms = now;
+		db->connect_timeout_ms = db_connect_timeout_ms(db->conn);
+		if (PQstatus(db->conn) == CONNECTION_BAD) {
+			connect_failed(db, PQerrorMessage(db->conn));
+			return false;
+		}
 	}
-	PQsetNoticeProcessor(db->conn, notice_quiet, NULL);
-	if (db->was_up)
-		pr_info("database: reconnected");
-	db->was_up = true;
-	return true;
+	return connect_step(db, wait_ms);
+}
+
+bool db_ready(struct db *db)
+{
+	return db_ready_wait(db, 0);
+}
+
+bool db_wait(struct db *db, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		uint64_t now = now_ms();
+
+		if (db_ready_wait(db, now < end ? (int)(end - now) : 0))
+			return true;
+		if (now_ms() >= end)
+			return false;
+		if (!db->conn) {
+			/* Refused at once: the next try in a second. */
+			struct pollfd none = { .fd = -1 };
+
+			poll(&none, 0, 100);
+		}
+	}
 }
 
 PGresult *db_query(struct db *db, const char *sql, int n,
@@ -155,7 +282,7 @@ int db_migrate(struct db *db, const char *dir, struct sl_err *err)
 	int ret = 0, applied = 0;
 	DIR *d;
 
-	if (!db_ready(db))
+	if (!db_wait(db, 15000))
 		return sl_err_set(err, EIO, "database: cannot connect");
 	d = opendir(dir);
 	if (!d)
@@ -187,6 +314,15 @@ int db_migrate(struct db *db, const char *dir, struct sl_err *err)
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), cmp_names);
+	/* The version is the number; two files of one number would make the
+	 * second look applied. */
+	for (i = 1; i < n; i++) {
+		if (strtol(names[i - 1], NULL, 10) == strtol(names[i], NULL, 10)) {
+			ret = sl_err_set(err, EINVAL, "migrations %s: %s and %s have the same version %ld; expected one file per number",
+					 dir, names[i - 1], names[i], strtol(names[i], NULL, 10));
+			goto out;
+		}
+	}
 	/* One controller migrates at a time; the others wait here. */
 	if (!exec_ok(db, "SELECT pg_advisory_lock(7700)", err, "migration lock") ||
 	    !exec_ok(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("

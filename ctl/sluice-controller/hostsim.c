@@ -216,6 +216,7 @@ int hostsim_main(int argc, char **argv)
 		{ "metrics-interval", required_argument, NULL, 'm' },
 		{ "heartbeat-interval", required_argument, NULL, 'b' },
 		{ "backoff-max", required_argument, NULL, 'B' },
+		{ "buffer-max", required_argument, NULL, 'M' },
 		{ "link", required_argument, NULL, 'k' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "insecure", no_argument, NULL, 'i' },
@@ -241,6 +242,17 @@ int hostsim_main(int argc, char **argv)
 		case 'm': conf.metrics_interval_ms = (unsigned)atoi(optarg); break;
 		case 'b': conf.heartbeat_ms = (unsigned)atoi(optarg); break;
 		case 'B': conf.backoff_max_ms = (unsigned)atoi(optarg); break;
+		case 'M': {
+			char *end;
+
+			conf.buffer_max_bytes = (size_t)strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || !conf.buffer_max_bytes) {
+				fprintf(stderr, "hostsim: --buffer-max %s; expected a number of bytes >= 1\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'r': s.rate = atof(optarg); break;
 		case 'i': conf.insecure = true; break;
 		case 'f': s.fail_apply = true; break;
@@ -262,7 +274,8 @@ int hostsim_main(int argc, char **argv)
 		case 'h':
 			printf("Usage: sluice-controller hostsim --url ws://HOST:PORT/ws --host NAME\n"
 			       "         --token TOKEN [--metrics-interval MS] [--heartbeat-interval MS]\n"
-			       "         [--backoff-max MS] [--link TOPO:A:B]... [--rate BYTES_PER_S]\n"
+			       "         [--backoff-max MS] [--buffer-max BYTES] [--link TOPO:A:B]...\n"
+			       "         [--rate BYTES_PER_S]\n"
 			       "         [--insecure] [--fail-apply] [--log-level LEVEL]\n"
 			       "A simulated host: the real host agent, commands applied at once and\n"
 			       "printed as \"<ns> <type> <id> <json>\", synthetic link counters.\n");

@@ -321,11 +321,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "serve")) {
 		/* The database may come up after the controller (boot order):
 		 * wait for it rather than fail. */
-		for (i = 0; !db_ready(ctl.db); i++) {
+		for (i = 0; !db_wait(ctl.db, 1000); i++)
 			if (i == 0)
 				pr_warn("database not reachable yet; waiting for it");
-			sleep(1);
-		}
 	}
 	ret = db_migrate(ctl.db, o->migrations, &err);
 	if (ret) {

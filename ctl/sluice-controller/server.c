@@ -227,8 +227,13 @@ static void drain_notifies(struct ctl *c)
 	since = c->resync_since;
 	c->resync_since = 0;
 	pthread_mutex_unlock(&c->nlock);
-	if (since > 0)
-		handle_resync(c, since);
+	if (since > 0 && handle_resync(c, since)) {
+		/* The database is away too: keep the window for the next tick. */
+		pthread_mutex_lock(&c->nlock);
+		if (!c->resync_since || since < c->resync_since)
+			c->resync_since = since;
+		pthread_mutex_unlock(&c->nlock);
+	}
 	for (; list; list = n) {
 		n = list->next;
 		handle_notify(c, list->payload);
@@ -324,9 +329,7 @@ static void on_notify(const char *payload, void *arg)
 	struct notify_item *it;
 
 	pthread_mutex_lock(&c->nlock);
-	if (!n) {
-		c->resync_since = now_unix() - 5;
-	} else if ((it = malloc(sizeof(*it) + n + 1))) {
+	if ((it = malloc(sizeof(*it) + n + 1))) {
 		it->next = NULL;
 		memcpy(it->payload, payload, n + 1);
 		if (c->ntail)
@@ -339,10 +342,30 @@ static void on_notify(const char *payload, void *arg)
 	lws_cancel_service(c->lws);
 }
 
+/* The listener reconnected: changes from `since` on may have been missed. */
+static void on_resync(double since, void *arg)
+{
+	struct ctl *c = arg;
+
+	pthread_mutex_lock(&c->nlock);
+	if (!c->resync_since || since < c->resync_since)
+		c->resync_since = since;
+	pthread_mutex_unlock(&c->nlock);
+	lws_cancel_service(c->lws);
+}
+
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ctl *c = lws_container_of(sul, struct ctl, tick);
+	bool resync;
 
+	/* Keeps an (asynchronous) database connect moving without traffic. */
+	db_ready(c->db);
+	pthread_mutex_lock(&c->nlock);
+	resync = c->resync_since > 0;
+	pthread_mutex_unlock(&c->nlock);
+	if (resync)
+		drain_notifies(c);
 	ctl_tick(c);
 	lws_sul_schedule(c->lws, 0, &c->tick, tick_cb, TICK_US);
 }
@@ -409,7 +432,7 @@ int server_run(struct ctl *c)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	c->listener = db_listener_start(c->conf.db, on_notify, c);
+	c->listener = db_listener_start(c->conf.db, on_notify, on_resync, c);
 	lws_sul_schedule(c->lws, 0, &c->tick, tick_cb, TICK_US);
 	pr_info("sluice-controller %s listening on %s://%s:%d (WebSocket %s, subprotocol %s)",
 		CONTROLLER_VERSION, *c->conf.cert ? "https" : "http",

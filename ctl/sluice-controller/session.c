@@ -72,7 +72,8 @@ static void send_welcome(struct ctl *c, struct session *s, int64_t last_seq)
 }
 
 static void push_policy(struct ctl *c, const char *id, const char *only_host);
-static void resync_host(struct ctl *c, struct session *s, json_object *have);
+static void resync_host(struct ctl *c, struct session *s, json_object *have,
+			double away_since);
 
 static void hello_host(struct ctl *c, struct session *s, struct sl_msg *m)
 {
@@ -81,18 +82,23 @@ static void hello_host(struct ctl *c, struct session *s, struct sl_msg *m)
 	char hash[65], boot[24], caps[4096], cap[4096];
 	struct session *old;
 	PGresult *r;
-	int64_t last = 0;
+	int64_t last = 0, max_seq = 0;
+	double away_since = 0;
 	bool ok;
 
 	token_hash(token, hash);
 	p[0] = host;
-	r = db_query(c->db, "SELECT token_hash FROM hosts WHERE id = $1", 1, p);
+	r = db_query(c->db, "SELECT token_hash, coalesce(extract(epoch FROM last_seen), 0)"
+			    " FROM hosts WHERE id = $1", 1, p);
 	if (!r) {
 		refuse(s, SL_PROTO_E_INTERNAL, m->id,
 		       "the controller's database is unavailable; try again later");
 		return;
 	}
 	ok = PQntuples(r) == 1 && hash_equal(PQgetvalue(r, 0, 0), hash);
+	/* Its last contact: flows deleted since then are deleted there too. */
+	if (ok)
+		away_since = strtod(PQgetvalue(r, 0, 1), NULL);
 	PQclear(r);
 	if (!ok) {
 		pr_warn("session %s: host \"%s\" refused: unknown host or wrong token",
@@ -125,16 +131,29 @@ static void hello_host(struct ctl *c, struct session *s, struct sl_msg *m)
 		" capacity = $4::jsonb, boot = $5, connected_at = now(), last_seen = now()"
 		" WHERE id = $1", 5, p));
 	p[1] = boot;
-	r = db_query(c->db, "SELECT coalesce(max(seq), 0) FROM metrics"
-			    " WHERE host_id = $1 AND boot = $2", 2, p);
-	if (r && PQntuples(r) == 1)
+	/* last_seq is the end of the gapless run 1..N, not max(seq): during a
+	 * database outage newer reports may be stored while older ones wait
+	 * for their retry, and the host drops whatever the welcome covers. */
+	r = db_query(c->db,
+		"SELECT CASE WHEN EXISTS (SELECT 1 FROM metrics"
+		"   WHERE host_id = $1 AND boot = $2 AND seq = 1)"
+		"  THEN (SELECT min(m.seq) FROM metrics m WHERE m.host_id = $1 AND m.boot = $2"
+		"   AND NOT EXISTS (SELECT 1 FROM metrics n WHERE n.host_id = $1"
+		"    AND n.boot = $2 AND n.seq = m.seq + 1))"
+		"  ELSE 0 END,"
+		" (SELECT coalesce(max(seq), 0) FROM metrics WHERE host_id = $1 AND boot = $2)",
+		2, p);
+	if (r && PQntuples(r) == 1) {
 		last = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		max_seq = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
 	PQclear(r);
-	pr_info("session %s: host %s online (version %s, boot %s, stored up to seq %lld)",
-		s->id, host, sl_msg_str(m, "version"), boot, (long long)last);
+	pr_info("session %s: host %s online (version %s, boot %s, stored without gaps up to seq %lld, highest %lld)",
+		s->id, host, sl_msg_str(m, "version"), boot, (long long)last,
+		(long long)max_seq);
 	send_welcome(c, s, last);
 	event_insert(c, host, "host_up", NULL, NULL, NULL, "connected", NULL);
-	resync_host(c, s, sl_msg_get(m, "topologies"));
+	resync_host(c, s, sl_msg_get(m, "topologies"), away_since);
 	broadcast_snapshot(c);
 }
 
@@ -361,6 +380,11 @@ static void on_event(struct ctl *c, struct session *s, struct sl_msg *m)
 	if (!strcmp(kind, "error"))
 		pr_warn("host %s reports an error: %s", s->name,
 			sl_msg_str(m, "message") ? sl_msg_str(m, "message") : "(no message)");
+	/* A gap in its metrics that the host cannot fill (docs/protocol.md). */
+	if (!strcmp(kind, "metrics_dropped"))
+		pr_warn("host %s: %s", s->name,
+			sl_msg_str(m, "message") ? sl_msg_str(m, "message") :
+			"metrics reports dropped (buffer full)");
 }
 
 static void on_ack(struct ctl *c, struct session *s, struct sl_msg *m)
@@ -548,7 +572,10 @@ static void push_policy(struct ctl *c, const char *id, const char *only_host)
 	PQclear(r);
 }
 
-static void push_flow(struct ctl *c, const char *id, bool deleted)
+/* Pushes flow row id (deleted: its removal) to the hosts that carry its
+ * nodes, or only to only_host. */
+static void push_flow(struct ctl *c, const char *id, bool deleted,
+		      const char *only_host)
 {
 	const char *p[1] = { id };
 	PGresult *r;
@@ -562,7 +589,7 @@ static void push_flow(struct ctl *c, const char *id, bool deleted)
 		for (s = c->sessions; s; s = s->next) {
 			json_object *o;
 
-			if (s->role != ROLE_HOST)
+			if (s->role != ROLE_HOST || (only_host && strcmp(only_host, s->name)))
 				continue;
 			o = sl_proto_new(SL_MSG_FLOW_DEL);
 			json_object_object_add(o, "topology", json_object_new_string("*"));
@@ -582,13 +609,18 @@ static void push_flow(struct ctl *c, const char *id, bool deleted)
 		return;
 	for (i = 0; i < PQntuples(r); i++) {
 		bool on = !strcmp(PQgetvalue(r, i, 1), "t");
-		json_object *o = sl_proto_new(on ? SL_MSG_FLOW_ADD : SL_MSG_FLOW_DEL);
+		json_object *o;
 
+		if (only_host && strcmp(only_host, PQgetvalue(r, i, 3)))
+			continue;
+		o = sl_proto_new(on ? SL_MSG_FLOW_ADD : SL_MSG_FLOW_DEL);
 		json_object_object_add(o, "topology", json_object_new_string(PQgetvalue(r, i, 0)));
 		json_object_object_add(o, "flow", on ? json_tokener_parse(PQgetvalue(r, i, 2)) :
 				       json_object_new_int64(strtoll(id, NULL, 10)));
-		host_command(c, PQgetvalue(r, i, 3), on ? SL_MSG_FLOW_ADD : SL_MSG_FLOW_DEL,
-			     o, PQgetvalue(r, i, 0));
+		if (host_command(c, PQgetvalue(r, i, 3), on ? SL_MSG_FLOW_ADD : SL_MSG_FLOW_DEL,
+				 o, PQgetvalue(r, i, 0)) < 0)
+			pr_info("flow %s: host %s is not connected; it gets the flow when it is",
+				id, PQgetvalue(r, i, 3));
 	}
 	PQclear(r);
 }
@@ -612,36 +644,63 @@ void handle_notify(struct ctl *c, const char *payload)
 		push_policy(c, ids, NULL);
 		broadcast_snapshot(c);
 	} else if (!strcmp(json_object_get_string(t), "flows")) {
-		push_flow(c, ids, !strcmp(json_object_get_string(op), "DELETE"));
+		push_flow(c, ids, !strcmp(json_object_get_string(op), "DELETE"), NULL);
 	}
 	json_object_put(o);
 }
 
-void handle_resync(struct ctl *c, double since)
+int handle_resync(struct ctl *c, double since)
 {
-	char s[32];
-	const char *p[1] = { s };
-	PGresult *r;
+	char t[32];
+	const char *p[1] = { t };
+	PGresult *pol, *flo, *del;
 	int i;
 
-	snprintf(s, sizeof(s), "%.3f", since);
-	r = db_query(c->db, "SELECT id FROM policies WHERE updated_at >= to_timestamp($1)"
-			    " ORDER BY id", 1, p);
-	if (!r)
-		return;
-	pr_info("database: listener was away; resending %d changed policies",
-		PQntuples(r));
-	for (i = 0; i < PQntuples(r); i++)
-		push_policy(c, PQgetvalue(r, i, 0), NULL);
-	PQclear(r);
+	/* Rows changed (or flows deleted) from `since` on, on the database's
+	 * clock: a NOTIFY for them may have been sent while nobody listened.
+	 * Resending a change the host has is harmless (same version). */
+	snprintf(t, sizeof(t), "%.3f", since);
+	pol = db_query(c->db, "SELECT p.id FROM policies p JOIN links l ON l.id = p.link_id"
+			      " JOIN topologies tp ON tp.id = l.topology_id"
+			      " WHERE p.updated_at >= to_timestamp($1)"
+			      " AND tp.state IN ('applying', 'up') ORDER BY p.id", 1, p);
+	flo = pol ? db_query(c->db, "SELECT f.id FROM flows f JOIN topologies tp"
+				    " ON tp.id = f.topology_id WHERE f.updated_at >= to_timestamp($1)"
+				    " AND tp.state IN ('applying', 'up') ORDER BY f.id", 1, p) : NULL;
+	del = flo ? db_query(c->db, "SELECT flow_id FROM flow_deletions"
+				    " WHERE deleted_at >= to_timestamp($1) ORDER BY flow_id", 1, p) : NULL;
+	if (!del) {
+		PQclear(pol);
+		PQclear(flo);
+		pr_warn("database: listener was away; cannot read what changed yet (will retry)");
+		return -EIO;
+	}
+	pr_info("database: listener was away; resending what changed from %s on:"
+		" %d policies, %d flows, %d flow deletions", t, PQntuples(pol),
+		PQntuples(flo), PQntuples(del));
+	for (i = 0; i < PQntuples(pol); i++)
+		push_policy(c, PQgetvalue(pol, i, 0), NULL);
+	for (i = 0; i < PQntuples(flo); i++)
+		push_flow(c, PQgetvalue(flo, i, 0), false, NULL);
+	for (i = 0; i < PQntuples(del); i++)
+		push_flow(c, PQgetvalue(del, i, 0), true, NULL);
+	PQclear(pol);
+	PQclear(flo);
+	PQclear(del);
+	broadcast_snapshot(c);
+	return 0;
 }
 
 /* After a host (re)connects: topologies it should have and does not get
- * applied again, and every policy of its links is sent again, so changes
- * made while it was away reach it. */
-static void resync_host(struct ctl *c, struct session *s, json_object *have)
+ * applied again, and every policy of its links and every flow of its
+ * topologies is sent again, and the flows deleted since its last contact
+ * (away_since, less a margin) are deleted there, so changes made while it
+ * was away reach it. */
+static void resync_host(struct ctl *c, struct session *s, json_object *have,
+			double away_since)
 {
-	const char *p[1] = { s->name };
+	char since[32];
+	const char *p[2] = { s->name, since };
 	PGresult *r;
 	int i;
 
@@ -676,6 +735,22 @@ static void resync_host(struct ctl *c, struct session *s, json_object *have)
 		" WHERE n.host_id = $1 ORDER BY p.id", 1, p);
 	for (i = 0; r && i < PQntuples(r); i++)
 		push_policy(c, PQgetvalue(r, i, 0), s->name);
+	PQclear(r);
+	r = db_query(c->db,
+		"SELECT DISTINCT f.id FROM flows f JOIN topologies t ON t.id = f.topology_id"
+		" JOIN nodes n ON n.topology_id = t.id AND n.name IN (f.src, f.dst)"
+		" WHERE n.host_id = $1 AND t.state IN ('applying', 'up') ORDER BY f.id", 1, p);
+	for (i = 0; r && i < PQntuples(r); i++)
+		push_flow(c, PQgetvalue(r, i, 0), false, s->name);
+	PQclear(r);
+	snprintf(since, sizeof(since), "%.3f", away_since > 60 ? away_since - 60 : 0);
+	r = db_query(c->db,
+		"SELECT DISTINCT d.flow_id FROM flow_deletions d"
+		" JOIN nodes n ON n.topology_id = d.topology_id"
+		" WHERE n.host_id = $1 AND d.deleted_at >= to_timestamp($2) ORDER BY d.flow_id",
+		2, p);
+	for (i = 0; r && i < PQntuples(r); i++)
+		push_flow(c, PQgetvalue(r, i, 0), true, s->name);
 	PQclear(r);
 }
 

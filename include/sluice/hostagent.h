@@ -48,7 +48,10 @@ struct sl_hostagent_conf {
 	unsigned heartbeat_ms;        /* 0: 5000 (idem) */
 	unsigned backoff_min_ms;      /* 0: 100 */
 	unsigned backoff_max_ms;      /* 0: 10000 */
-	size_t buffer_max_bytes;      /* unacknowledged reports; 0: 64 MiB */
+	/* Unacknowledged reports; 0: 64 MiB. When full the oldest go: they
+	 * are counted (stats.dropped), logged and told to the controller as a
+	 * "metrics_dropped" event {dropped, first_seq, last_seq}. */
+	size_t buffer_max_bytes;
 };
 
 struct sl_hostagent_stats {
