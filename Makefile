@@ -107,6 +107,13 @@ $(B)/tests/test_%: tests/unit/test_%.c $(B)/libsluice-asan.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANFLAGS) -Ilib -o $@ $^ $(LDLIBS) -lcmocka
 
+# sluicectl shell's option-to-policy translation, linked into its test
+# (which stubs the two sluicectl helpers it calls).
+$(B)/tests/test_shell_policy: tests/unit/test_shell_policy.c $(B)/asan/ctl/sluicectl/shell_policy.o $(B)/libsluice-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANFLAGS) -Ilib -Ictl/sluicectl -o $@ $^ $(LDLIBS) -lcmocka
+$(B)/asan/ctl/sluicectl/shell_policy.o: $(wildcard ctl/sluicectl/*.h)
+
 $(B)/tests/bpf/%: tests/bpf/%.c $(B)/libsluice.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ilib -o $@ $^ $(LDLIBS) -lcmocka

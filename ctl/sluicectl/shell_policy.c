@@ -185,7 +185,9 @@ static json_object *build_queue(const struct shell_policy *s, int d, int *ret)
 			q = t;
 		}
 	}
-	if (!q && !args->v)
+	/* a size alone is the shorthand (a kernel shaper can take it); the
+	 * kernel's shaper has no unlimited queue, a queue cell has */
+	if (!q && !args->v && strcmp(limit, "unlimited"))
 		return json_object_new_string(limit);
 	if (!q)
 		q = queue_type("droptail");
@@ -215,7 +217,7 @@ int shell_policy_build(struct shell_policy *s, int d)
 {
 	const struct ctl_cmd *cmd = ctl_find_cmd("shell");
 	const struct shell_optval *rate = dir_val(s, d, SHELL_RATE),
-			    *trace = dir_val(s, d, SHELL_TRACE), *o;
+			    *trace = dir_val(s, d, SHELL_TRACE), *o, *qo, *ao;
 	char *sum = s->summary[d], buf[PATH_MAX + 8], rp[PATH_MAX];
 	size_t sl = sizeof(s->summary[d]);
 	json_object *p, *q;
@@ -270,7 +272,11 @@ int shell_policy_build(struct shell_policy *s, int d)
 		if (dir_val(s, d, SHELL_TRACE_ONCE)->v)
 			json_object_object_add(p, "trace_once",
 					       json_object_new_boolean(1));
-	} else if (dir_val(s, d, SHELL_TRACE_ONCE)->v) {
+	} else if (s->val[1 + d][SHELL_TRACE_ONCE].v ||
+		   (s->val[0][SHELL_TRACE_ONCE].v && !s->val[0][SHELL_TRACE].v &&
+		    !s->val[1][SHELL_TRACE].v && !s->val[2][SHELL_TRACE].v)) {
+		/* the shared --trace-once applies where there is a trace: a
+		 * direction whose own rate replaced it simply has none */
 		ret = ctl_usage_error(cmd, "--%s needs a trace (--trace FILE) in the same direction",
 				      dir_val(s, d, SHELL_TRACE_ONCE)->opt);
 		goto out;
@@ -322,11 +328,13 @@ int shell_policy_build(struct shell_policy *s, int d)
 					      d ? "down" : "up");
 			goto out;
 		}
-		snprintf(buf, sizeof(buf), "queue %s",
-			 json_object_is_type(q, json_type_string) ?
-				 json_object_get_string(q) :
-				 json_object_get_string(
-					 json_object_object_get(q, "type")));
+		/* in the words given: "queue drophead", "queue codel 300pkt" */
+		qo = dir_val(s, d, SHELL_QUEUE);
+		ao = dir_val(s, d, SHELL_AQM);
+		snprintf(buf, sizeof(buf), "queue %s%s%s",
+			 ao->v ? ao->v : qo->v ? qo->v : "droptail",
+			 ao->v && qo->v && strcmp(ao->v, qo->v) ? " " : "",
+			 ao->v && qo->v && strcmp(ao->v, qo->v) ? qo->v : "");
 		sum_add(sum, sl, buf);
 		json_object_object_add(p, "queue", q);
 	}
