@@ -35,6 +35,7 @@
 #include <sys/eventfd.h>
 
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 
 #include <sluice/hostagent.h>
 #include <sluice/log.h>
@@ -97,6 +98,9 @@ struct sl_hostagent {
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool rx_discard;
+	/* Why the last attempt failed (logged once, not on every retry), and
+	 * why TLS refused the controller's certificate, if it did. */
+	char last_error[640], cert_error[160];
 	lws_sorted_usec_list_t sul_connect, sul_heartbeat, sul_collect, sul_retx;
 };
 
@@ -473,6 +477,7 @@ static void on_welcome(struct sl_hostagent *a, struct sl_msg *m)
 	pthread_mutex_unlock(&a->lock);
 	a->welcomed = true;
 	a->backoff = a->backoff_min;
+	a->last_error[0] = '\0';
 	pr_info("host agent: connected to %s:%d as %s (controller has reports up to %lld; %llu to send)",
 		a->addr, a->port, a->host_id, (long long)last,
 		(unsigned long long)a->st.buffered);
@@ -575,10 +580,16 @@ static void on_disconnect(struct sl_hostagent *a, const char *why)
 	pthread_mutex_lock(&a->lock);
 	a->st.connected = false;
 	pthread_mutex_unlock(&a->lock);
-	if (was)
+	if (was) {
 		pr_warn("host agent: lost the controller (%s); reconnecting", why);
-	else
+	} else if (strcmp(why, a->last_error)) {
+		/* A new reason is worth a warning; its retries are not. */
+		pr_warn("host agent: cannot connect to %s (%s); retrying with backoff",
+			a->url, why);
+		snprintf(a->last_error, sizeof(a->last_error), "%s", why);
+	} else {
 		pr_debug("host agent: cannot reach the controller (%s)", why);
+	}
 	schedule_reconnect(a);
 }
 
@@ -627,7 +638,27 @@ static int agent_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (a->stop)
 			return -1;
 		return on_writeable(a, wsi);
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		/* Only to name the reason; OpenSSL's verdict stands. */
+		if (!len && user) {
+			int e = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
+
+			snprintf(a->cert_error, sizeof(a->cert_error), "%s",
+				 X509_verify_cert_error_string(e));
+		}
+		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (*a->cert_error) {
+			char why[600];
+
+			snprintf(why, sizeof(why), "TLS: the controller's certificate was "
+				 "refused (%s); expected one for %.100s signed by %.200s",
+				 a->cert_error, a->addr,
+				 a->ca_file ? a->ca_file : "a CA of the system");
+			a->cert_error[0] = '\0';
+			on_disconnect(a, why);
+			break;
+		}
 		on_disconnect(a, in && len ? (const char *)in : "connection failed");
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:

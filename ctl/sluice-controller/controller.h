@@ -219,6 +219,17 @@ json_object *topo_delete(struct ctl *c, const char *name, int *status);
 void topo_on_ack(struct ctl *c, const struct pending *p, bool ok,
 		 const char *error);
 
+/* relay_ops.c: relay rows through the controller. */
+/* Pushes relay row id (relay_add, or relay_del when disabled or deleted)
+ * to the host carrying its node (only only_host when not NULL). */
+void push_relay(struct ctl *c, const char *id, bool deleted,
+		const char *only_host);
+/* Every enabled relay of host's live topologies, again (after a hello). */
+void rows_resync_host(struct ctl *c, const char *host);
+/* POST /api/relays and DELETE /api/relays/ID: reply objects, *status. */
+json_object *relay_create(struct ctl *c, json_object *body, int *status);
+json_object *relay_delete(struct ctl *c, const char *id, int *status);
+
 /* hostsim.c: a simulated host for tests and load (sluice-controller hostsim). */
 int hostsim_main(int argc, char **argv);
 /* call.c: one REST request through lib/ctl_client.c. */

@@ -159,6 +159,93 @@ static void prom_link(FILE *f, const char *name, const struct link_stat *l)
 	fputs("} ", f);
 }
 
+/*
+ * The cells of normal-mode links, from each host's newest report
+ * (cell_latest, filled by a trigger: db/migrations/004_cell_metrics.sql),
+ * of topologies that are up. Labels: those of the link, cell, type.
+ */
+static void prom_cells(FILE *f, struct ctl *c)
+{
+	static const struct {
+		const char *name, *type, *key, *help;
+		double scale; /* 0: the drops object, by reason */
+	} cm[] = {
+		{ "sluice_cell_packets_in_total", "counter", "pkts_in", "Packets into a cell.", 1 },
+		{ "sluice_cell_bytes_in_total", "counter", "bytes_in", "Bytes into a cell.", 1 },
+		{ "sluice_cell_packets_out_total", "counter", "pkts_out", "Packets out of a cell.", 1 },
+		{ "sluice_cell_bytes_out_total", "counter", "bytes_out", "Bytes out of a cell.", 1 },
+		{ "sluice_cell_drops_total", "counter", "drops", "Packets a cell dropped, by reason.", 0 },
+		{ "sluice_cell_queue_packets", "gauge", "qlen_pkts", "Packets queued in a cell.", 1 },
+		{ "sluice_cell_queue_bytes", "gauge", "qlen_bytes", "Bytes queued in a cell.", 1 },
+		{ "sluice_cell_sojourn_avg_seconds", "gauge", "avg", "Mean time packets spent in a cell.", 1e-9 },
+		{ "sluice_cell_sojourn_max_seconds", "gauge", "max", "Longest time a packet spent in a cell.", 1e-9 },
+	};
+	PGresult *res = db_query(c->db,
+		"SELECT l.host_id, l.topology, l.a, l.b, l.dir, l.cell, coalesce(l.type, ''),"
+		" l.counters::text FROM cell_latest l"
+		" WHERE EXISTS (SELECT 1 FROM topologies t WHERE t.name = l.topology"
+		"  AND t.state IN ('applying', 'up'))"
+		" ORDER BY l.topology, l.a, l.b, l.dir, l.cell, l.host_id", 0, NULL);
+	int n = res ? PQntuples(res) : 0, i;
+	json_object **cnt = n ? calloc((size_t)n, sizeof(*cnt)) : NULL;
+	size_t k;
+
+	for (i = 0; cnt && i < n; i++)
+		cnt[i] = json_tokener_parse(PQgetvalue(res, i, 7));
+	for (k = 0; k < sizeof(cm) / sizeof(cm[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", cm[k].name, cm[k].help,
+			cm[k].name, cm[k].type);
+		for (i = 0; cnt && i < n; i++) {
+			json_object *src = cnt[i], *v;
+			bool sojourn = cm[k].scale < 1 && cm[k].scale > 0;
+
+			if (sojourn && !json_object_object_get_ex(src, "sojourn_ns", &src))
+				continue;
+			if (!json_object_object_get_ex(src, cm[k].key, &v))
+				continue;
+			if (!cm[k].scale) {
+				/* by reason: one series per key of the object */
+				if (!json_object_is_type(v, json_type_object))
+					continue;
+				json_object_object_foreach(v, reason, rv) {
+					if (!json_object_is_type(rv, json_type_int) ||
+					    json_object_get_int64(rv) < 0)
+						continue;
+					fprintf(f, "%s{", cm[k].name);
+					prom_label(f, "topology", PQgetvalue(res, i, 1), false);
+					prom_label(f, "a", PQgetvalue(res, i, 2), false);
+					prom_label(f, "b", PQgetvalue(res, i, 3), false);
+					prom_label(f, "dir", PQgetvalue(res, i, 4), false);
+					prom_label(f, "host", PQgetvalue(res, i, 0), false);
+					prom_label(f, "cell", PQgetvalue(res, i, 5), false);
+					prom_label(f, "type", PQgetvalue(res, i, 6), false);
+					prom_label(f, "reason", reason, true);
+					fprintf(f, "} %llu\n", (unsigned long long)json_object_get_uint64(rv));
+				}
+				continue;
+			}
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+				continue;
+			fprintf(f, "%s{", cm[k].name);
+			prom_label(f, "topology", PQgetvalue(res, i, 1), false);
+			prom_label(f, "a", PQgetvalue(res, i, 2), false);
+			prom_label(f, "b", PQgetvalue(res, i, 3), false);
+			prom_label(f, "dir", PQgetvalue(res, i, 4), false);
+			prom_label(f, "host", PQgetvalue(res, i, 0), false);
+			prom_label(f, "cell", PQgetvalue(res, i, 5), false);
+			prom_label(f, "type", PQgetvalue(res, i, 6), true);
+			if (cm[k].scale == 1)
+				fprintf(f, "} %llu\n", (unsigned long long)json_object_get_uint64(v));
+			else
+				fprintf(f, "} %.9f\n", (double)json_object_get_uint64(v) * cm[k].scale);
+		}
+	}
+	for (i = 0; cnt && i < n; i++)
+		json_object_put(cnt[i]);
+	free(cnt);
+	PQclear(res);
+}
+
 static int send_prometheus(struct lws *wsi, struct http_req *r)
 {
 	struct ctl *c = g_ctl;
@@ -196,6 +283,7 @@ static int send_prometheus(struct lws *wsi, struct http_req *r)
 			}
 		}
 	}
+	prom_cells(f, c);
 	fputs("# HELP sluice_host_up Whether a host is connected to the controller.\n"
 	      "# TYPE sluice_host_up gauge\n", f);
 	res = db_query(c->db, "SELECT id, state FROM hosts ORDER BY id", 0, NULL);
@@ -434,6 +522,25 @@ static int route_api(struct lws *wsi, struct http_req *r)
 			" extract(epoch FROM ts), packets, bytes, drops) ORDER BY ts), '[]'))::text"
 			" FROM link_metrics WHERE topology = $1 AND a = $2 AND b = $3 AND dir = $4"
 			" AND ts > now() - make_interval(secs => $5::double precision)", 5, p);
+	} else if (r->method == M_GET && !strcmp(path, "/relays")) {
+		char topo[SL_PROTO_NAME_MAX];
+		const char *p[1] = { query_arg(wsi, "topology=", topo, sizeof(topo)) };
+
+		ret = send_query_json(wsi, r,
+			"SELECT json_build_object('relays', coalesce(json_agg(json_build_object("
+			" 'id', r.id, 'topology', t.name, 'node', r.node, 'port', r.port,"
+			" 'to_node', r.to_node, 'to_port', r.to_port, 'via', to_json(r.via),"
+			" 'socks5', r.socks5, 'mode', r.mode, 'enabled', r.enabled,"
+			" 'version', r.version, 'host', (SELECT n.host_id FROM nodes n"
+			"  WHERE n.topology_id = t.id AND n.name = r.node)) ORDER BY r.id), '[]'))::text"
+			" FROM relays r JOIN topologies t ON t.id = r.topology_id"
+			" WHERE $1::text IS NULL OR t.name = $1", 1, p);
+	} else if (r->method == M_POST && !strcmp(path, "/relays")) {
+		reply = relay_create(c, body, &status);
+		ret = send_json(wsi, r, (unsigned)status, reply);
+	} else if (r->method == M_DELETE && !strncmp(path, "/relays/", 8)) {
+		reply = relay_delete(c, path + 8, &status);
+		ret = send_json(wsi, r, (unsigned)status, reply);
 	} else if (r->method == M_GET && !strcmp(path, "/events")) {
 		ret = send_query_json(wsi, r,
 			"SELECT json_build_object('events', coalesce(json_agg(json_build_object("

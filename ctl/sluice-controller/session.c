@@ -645,6 +645,8 @@ void handle_notify(struct ctl *c, const char *payload)
 		broadcast_snapshot(c);
 	} else if (!strcmp(json_object_get_string(t), "flows")) {
 		push_flow(c, ids, !strcmp(json_object_get_string(op), "DELETE"), NULL);
+	} else if (!strcmp(json_object_get_string(t), "relays")) {
+		push_relay(c, ids, !strcmp(json_object_get_string(op), "DELETE"), NULL);
 	}
 	json_object_put(o);
 }
@@ -752,6 +754,7 @@ static void resync_host(struct ctl *c, struct session *s, json_object *have,
 	for (i = 0; r && i < PQntuples(r); i++)
 		push_flow(c, PQgetvalue(r, i, 0), true, s->name);
 	PQclear(r);
+	rows_resync_host(c, s->name);
 }
 
 json_object *snapshot_json(struct ctl *c)

@@ -858,12 +858,14 @@ static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
 			    int argc, char **argv)
 {
 	static const char *const head[] = { "HOST", "STATE", "VERSION",
-					    "CONNECTED", "LAST-SEEN",
+					    "CONNECTED", "LAST-SEEN", "CPUS",
+					    "MEMORY", "MAX-NODES",
 					    "CAPABILITIES" };
-	json_object *res = NULL, *arr, *e, *caps;
+	json_object *res = NULL, *arr, *e, *caps, *cap;
 	struct ctl_table *t;
-	char conn[32], seen[32], capbuf[256];
-	size_t i, j, n;
+	char conn[32], seen[32], capbuf[512], cpus[16], mem[24], nodes[24];
+	size_t i, j, n, len;
+	unsigned cells;
 	int ret;
 
 	ret = plain_args(ctl, cmd, argc, argv, NULL);
@@ -877,7 +879,7 @@ static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
 		json_object_put(res);
 		return CTL_EXIT_OK;
 	}
-	t = ctl_table_new(6, head);
+	t = ctl_table_new(9, head);
 	arr = ctl_jarray(res, "hosts");
 	n = arr ? json_object_array_length(arr) : 0;
 	for (i = 0; t && i < n; i++) {
@@ -885,20 +887,43 @@ static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
 
 		e = json_object_array_get_idx(arr, i);
 		online = !strcmp(ctl_jstr(e, "state", ""), "online");
+		/* The cells a host runs ("cell:NAME") are many: counted here,
+		 * listed by --json. */
 		capbuf[0] = '\0';
+		len = 0;
+		cells = 0;
 		caps = ctl_jarray(e, "capabilities");
-		for (j = 0; caps && j < json_object_array_length(caps); j++)
-			snprintf(capbuf + strlen(capbuf),
-				 sizeof(capbuf) - strlen(capbuf), "%s%s",
-				 j ? "," : "",
-				 json_object_get_string(
-					 json_object_array_get_idx(caps, j)));
+		for (j = 0; caps && j < json_object_array_length(caps); j++) {
+			const char *c = json_object_get_string(json_object_array_get_idx(caps, j));
+
+			if (!c || !strncmp(c, "cell:", 5)) {
+				cells += c != NULL;
+				continue;
+			}
+			if (len < sizeof(capbuf))
+				len += (size_t)snprintf(capbuf + len, sizeof(capbuf) - len,
+							"%s%s", len ? "," : "", c);
+		}
+		if (cells && len < sizeof(capbuf))
+			snprintf(capbuf + len, sizeof(capbuf) - len, "%s%u cells",
+				 len ? "," : "", cells);
+		cap = json_object_object_get(e, "capacity");
+		snprintf(cpus, sizeof(cpus), "%s", "-");
+		snprintf(mem, sizeof(mem), "%s", "-");
+		snprintf(nodes, sizeof(nodes), "%s", "-");
+		if (json_object_object_get_ex(cap, "cpus", NULL))
+			snprintf(cpus, sizeof(cpus), "%lld", (long long)ctl_jint(cap, "cpus", 0));
+		if (json_object_object_get_ex(cap, "memory_mb", NULL))
+			snprintf(mem, sizeof(mem), "%.1f GiB",
+				 (double)ctl_jint(cap, "memory_mb", 0) / 1024);
+		if (json_object_object_get_ex(cap, "max_nodes", NULL))
+			snprintf(nodes, sizeof(nodes), "%lld", (long long)ctl_jint(cap, "max_nodes", 0));
 		ctl_table_add(t, (const char *const[]){
 			ctl_jstr(e, "id", "?"), ctl_jstr(e, "state", "-"),
 			ctl_jstr(e, "version", "-"),
 			online ? fmt_since(e, "connected_at", conn, sizeof(conn)) : "-",
 			fmt_since(e, "last_seen", seen, sizeof(seen)),
-			capbuf });
+			cpus, mem, nodes, capbuf });
 	}
 	if (t)
 		ctl_table_print(t, stdout);

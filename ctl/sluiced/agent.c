@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * agent.c - sluiced's side of the controller (include/sluice/hostagent.h):
- * runs the commands the host agent hands over in the daemon's loop, and
- * answers the agent's periodic "collect_metrics" with the links' counters.
+ * runs the commands the host agent hands over in the daemon's loop (apply,
+ * link_policy and teardown here; flows and relays in agent_rows.c), and
+ * answers the agent's periodic "collect_metrics" (agent_report.c).
+ *
+ * A command that fails is answered with a failed ack and also reported as
+ * an "error" event, so that it is in the controller's events table even
+ * when nobody waits for the ack (a push after a script's COMMIT).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,47 +41,6 @@ void agent_sync_topologies(struct daemon *d)
 		json_object_array_add(names, json_object_new_string(d->nets[i]->topo->name));
 	sl_hostagent_set_topologies(d->agent, names);
 	json_object_put(names);
-}
-
-static void collect_metrics(struct daemon *d)
-{
-	json_object *rep = json_object_new_object(), *links = json_object_new_array();
-	size_t i;
-	uint32_t l;
-	int s;
-
-	for (i = 0; i < d->n_nets; i++) {
-		struct sl_net *n = d->nets[i];
-
-		for (l = 0; l < n->topo->n_links; l++) {
-			const struct sl_link *lk = &n->topo->links[l];
-
-			for (s = 0; s < 2; s++) {
-				struct sl_fabric_stats st = { 0 };
-				json_object *r = json_object_new_object();
-
-				if (n->fabric)
-					sl_fabric_stats_get(n->fabric, l, (uint32_t)s, &st, NULL);
-				json_object_object_add(r, "topology", json_object_new_string(n->topo->name));
-				json_object_object_add(r, "a", json_object_new_string(n->topo->nodes[lk->ep[0].node].name));
-				json_object_object_add(r, "b", json_object_new_string(n->topo->nodes[lk->ep[1].node].name));
-				json_object_object_add(r, "dir", json_object_new_string(s ? "down" : "up"));
-				json_object_object_add(r, "packets", json_object_new_int64((int64_t)st.packets));
-				json_object_object_add(r, "bytes", json_object_new_int64((int64_t)st.bytes));
-				struct sl_qdisc_stats q = { 0 };
-
-				/* The shaper's drops and queue, if the direction has one. */
-				sl_net_shaper_stats(n, l, s, &q, NULL);
-				json_object_object_add(r, "drops", json_object_new_int64(
-					(int64_t)(st.drop_down + st.drop_policer + st.drop_loss + q.drops)));
-				json_object_object_add(r, "qlen", json_object_new_int64(q.qlen));
-				json_object_object_add(r, "backlog", json_object_new_int64(q.backlog));
-				json_object_array_add(links, r);
-			}
-		}
-	}
-	json_object_object_add(rep, "links", links);
-	sl_hostagent_push_metrics(d->agent, rep);
 }
 
 /*
@@ -159,6 +124,7 @@ static int do_teardown(struct daemon *d, json_object *cmd, struct sl_err *err)
 		if (!n)
 			break;
 		snprintf(nm, sizeof(nm), "%s", n->topo->name);
+		relays_stop_topology(d, nm);
 		daemon_remove_net(d, n);
 		sl_net_free(n);
 		ret = sl_net_destroy(d->rundir, nm, NULL, err);
@@ -207,6 +173,47 @@ static int do_link_policy(struct daemon *d, json_object *cmd, struct sl_err *err
 	return 0;
 }
 
+void agent_event(struct daemon *d, const char *kind, const char *topo,
+		 const char *a, const char *b, json_object *data,
+		 const char *fmt, ...)
+{
+	json_object *ev;
+	char msg[1024];
+	va_list ap;
+
+	if (!d->agent) {
+		json_object_put(data);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "kind", json_object_new_string(kind));
+	if (topo && *topo)
+		json_object_object_add(ev, "topology", json_object_new_string(topo));
+	if (a && b) {
+		json_object_object_add(ev, "a", json_object_new_string(a));
+		json_object_object_add(ev, "b", json_object_new_string(b));
+	}
+	if (*msg)
+		json_object_object_add(ev, "message", json_object_new_string(msg));
+	if (data)
+		json_object_object_add(ev, "data", data);
+	sl_hostagent_push_event(d->agent, ev);
+}
+
+static const char *ack_code(int ret)
+{
+	switch (-ret) {
+	case ENOENT: return "notfound";
+	case EINVAL: case EOPNOTSUPP: case E2BIG: return "invalid";
+	case EEXIST: return "exists";
+	case ENOSPC: return "busy";
+	default: return "internal";
+	}
+}
+
 void agent_command(struct daemon *d, json_object *cmd)
 {
 	const char *type = str(cmd, "type");
@@ -216,7 +223,7 @@ void agent_command(struct daemon *d, json_object *cmd)
 	int ret;
 
 	if (!strcmp(type, "collect_metrics")) {
-		collect_metrics(d);
+		agent_collect_metrics(d);
 		return;
 	}
 	if (!strcmp(type, "apply"))
@@ -225,15 +232,31 @@ void agent_command(struct daemon *d, json_object *cmd)
 		ret = do_teardown(d, cmd, &err);
 	else if (!strcmp(type, "link_policy"))
 		ret = do_link_policy(d, cmd, &err);
+	else if (!strcmp(type, "flow_add"))
+		ret = agent_flow_add(d, cmd, &res, &err);
+	else if (!strcmp(type, "flow_del"))
+		ret = agent_flow_del(d, cmd, &res, &err);
+	else if (!strcmp(type, "relay_add"))
+		ret = agent_relay_add(d, cmd, &res, &err);
+	else if (!strcmp(type, "relay_del"))
+		ret = agent_relay_del(d, cmd, &res, &err);
 	else
 		ret = sl_err_set(&err, EOPNOTSUPP, "%s is not supported by this sluiced", type);
 	if (ret) {
-		pr_warn("controller: %s failed: %s", type, err.msg);
-		sl_hostagent_reply_error(d->agent, id,
-					 ret == -ENOENT ? "notfound" :
-					 ret == -EINVAL || ret == -EOPNOTSUPP ? "invalid" :
-					 ret == -EEXIST ? "exists" : "internal",
-					 err.msg);
+		json_object *t = json_object_object_get(cmd, "topology");
+		json_object *data = json_object_new_object();
+		/* apply carries the topology file, the others its name. */
+		const char *topo = json_object_is_type(t, json_type_string) ?
+			json_object_get_string(t) : str(t, "name");
+
+		pr_warn("controller: %s #%lld failed: %s", type, (long long)id, err.msg);
+		json_object_object_add(data, "command", json_object_new_string(type));
+		json_object_object_add(data, "id", json_object_new_int64(id));
+		json_object_object_add(data, "code", json_object_new_string(ack_code(ret)));
+		agent_event(d, "error", topo, str(cmd, "a"), str(cmd, "b"), data,
+			    "%s #%lld failed: %s", type, (long long)id, err.msg);
+		json_object_put(res);
+		sl_hostagent_reply_error(d->agent, id, ack_code(ret), err.msg);
 	} else {
 		sl_hostagent_reply(d->agent, id, res);
 	}

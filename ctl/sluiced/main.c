@@ -41,7 +41,15 @@ static void usage(FILE *f)
 "  -c, --config FILE       configuration file (default " CONFIG_DEFAULT ",\n"
 "                          read if present; lines KEY = VALUE with keys\n"
 "                          rundir, socket, log-level, dataplane-threads,\n"
-"                          controller, host-id, controller-token)\n"
+"                          controller, host-id, controller-token,\n"
+"                          controller-ca, controller-insecure)\n"
+"      --controller URL    report to sluice-controller at ws://HOST:PORT/ws\n"
+"                          or wss://HOST:PORT/ws\n"
+"      --host-id ID        this host's id there (default: the host name)\n"
+"      --controller-token T   its token (from sluice-controller add-host)\n"
+"      --controller-ca FILE   wss: trust the controller's certificate if\n"
+"                          this CA (PEM) signed it (default: the system's CAs)\n"
+"      --controller-insecure  wss: accept any certificate (tests only)\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n"
 "\n"
@@ -50,6 +58,10 @@ static void usage(FILE *f)
 "leaves the topologies up; `sluicectl down --all` removes them.\n"
 "See sluiced(8).\n");
 }
+
+enum {
+	O_CONTROLLER = 256, O_HOST_ID, O_TOKEN, O_CA, O_INSECURE,
+};
 
 struct opts {
 	char rundir[256];
@@ -61,7 +73,21 @@ struct opts {
 	char controller[256];
 	char host_id[64];
 	char token[512];
+	char ca_file[256];
+	bool insecure;
 };
+
+/* yes/no, true/false, on/off, 1/0 */
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
 
 static int set_opt(struct opts *o, const char *key, const char *val,
 		   const char *where)
@@ -86,6 +112,19 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 		snprintf(o->host_id, sizeof(o->host_id), "%s", val);
 	} else if (!strcmp(key, "controller-token")) {
 		snprintf(o->token, sizeof(o->token), "%s", val);
+	} else if (!strcmp(key, "controller-ca")) {
+		if (strlen(val) >= sizeof(o->ca_file)) {
+			fprintf(stderr, "sluiced: %s: controller-ca: path longer than %zu "
+				"bytes\n", where, sizeof(o->ca_file) - 1);
+			return -EINVAL;
+		}
+		snprintf(o->ca_file, sizeof(o->ca_file), "%s", val);
+	} else if (!strcmp(key, "controller-insecure")) {
+		if (parse_bool(val, &o->insecure)) {
+			fprintf(stderr, "sluiced: %s: controller-insecure \"%s\"; expected "
+				"yes or no\n", where, val);
+			return -EINVAL;
+		}
 	} else if (!strcmp(key, "log-level")) {
 		o->level = sl_log_level_parse(val);
 		if (o->level < 0) {
@@ -95,8 +134,9 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 		}
 	} else {
 		fprintf(stderr, "sluiced: %s: unknown key \"%s\"; expected rundir, "
-			"socket, log-level, dataplane-threads, controller, host-id "
-			"or controller-token\n", where, key);
+			"socket, log-level, dataplane-threads, controller, host-id, "
+			"controller-token, controller-ca or controller-insecure\n",
+			where, key);
 		return -EINVAL;
 	}
 	return 0;
@@ -145,6 +185,36 @@ static int read_config(struct opts *o, const char *path, bool must)
 	return 0;
 }
 
+/* TLS settings that would be ignored are mistakes worth stopping for. */
+static int check_controller_opts(const struct opts *o)
+{
+	bool wss = !strncmp(o->controller, "wss://", 6);
+
+	if (!*o->controller)
+		return 0;
+	if (!*o->token) {
+		fprintf(stderr, "sluiced: controller %s: no controller-token; expected "
+			"the token sluice-controller add-host printed\n", o->controller);
+		return -EINVAL;
+	}
+	if ((*o->ca_file || o->insecure) && !wss) {
+		fprintf(stderr, "sluiced: controller-%s is set but controller \"%s\" is "
+			"not wss://; expected a wss:// URL (TLS)\n",
+			*o->ca_file ? "ca" : "insecure", o->controller);
+		return -EINVAL;
+	}
+	if (*o->ca_file && access(o->ca_file, R_OK)) {
+		fprintf(stderr, "sluiced: controller-ca %s: %s; expected a readable "
+			"PEM file of the CA that signed the controller's certificate\n",
+			o->ca_file, strerror(errno));
+		return -EINVAL;
+	}
+	if (*o->ca_file && o->insecure)
+		fprintf(stderr, "sluiced: warning: controller-insecure is set: "
+			"controller-ca %s is not checked\n", o->ca_file);
+	return 0;
+}
+
 /* One daemon per run directory. */
 static int take_lock(const char *rundir)
 {
@@ -188,6 +258,11 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "controller", required_argument, NULL, O_CONTROLLER },
+		{ "host-id", required_argument, NULL, O_HOST_ID },
+		{ "controller-token", required_argument, NULL, O_TOKEN },
+		{ "controller-ca", required_argument, NULL, O_CA },
+		{ "controller-insecure", no_argument, NULL, O_INSECURE },
 		{ 0 },
 	};
 	struct opts o = { .rundir = SL_RUNDIR_DEFAULT, .level = SL_LOG_INFO };
@@ -217,6 +292,14 @@ int main(int argc, char **argv)
 			if (set_opt(&o, "log-level", optarg, "--log-level"))
 				return 2;
 			break;
+		case O_CONTROLLER: case O_HOST_ID: case O_TOKEN: case O_CA:
+			if (set_opt(&o, c == O_CONTROLLER ? "controller" :
+				    c == O_HOST_ID ? "host-id" :
+				    c == O_TOKEN ? "controller-token" : "controller-ca",
+				    optarg, "command line"))
+				return 2;
+			break;
+		case O_INSECURE: o.insecure = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sluiced %s\n", SLUICE_VERSION); return 0;
 		default:
@@ -229,6 +312,8 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (check_controller_opts(&o))
+		return 2;
 	if (geteuid() != 0) {
 		fprintf(stderr, "sluiced: must run as root (it creates network "
 			"namespaces and loads BPF programs)\n");
@@ -313,6 +398,7 @@ int main(int argc, char **argv)
 
 		/* One core is left to the programs in the nodes. */
 		d.dp = sl_dataplane_new(threads, &err);
+		d.dp_threads = threads;
 		if (!d.dp)
 			pr_warn("no user-space dataplane (%s): links that need "
 				"cells (delay, jitter, ...) cannot come up", err.msg);
@@ -324,13 +410,22 @@ int main(int argc, char **argv)
 		struct sl_hostagent_conf ac = {
 			.url = o.controller, .token = o.token, .version = SLUICE_VERSION,
 			.host_id = *o.host_id ? o.host_id : NULL,
+			.ca_file = *o.ca_file ? o.ca_file : NULL,
+			.insecure = o.insecure,
+			.capabilities = agent_capabilities(&d),
+			.capacity = agent_capacity(&d),
 		};
 		struct sl_err err = { "" };
 		char hn[64];
 
 		if (!ac.host_id && !gethostname(hn, sizeof(hn)))
 			ac.host_id = hn;
+		if (o.insecure)
+			pr_warn("controller: controller-insecure: the controller's "
+				"certificate is not checked (tests only)");
 		d.agent = sl_hostagent_start(&ac, &err);
+		json_object_put(ac.capabilities);
+		json_object_put(ac.capacity);
 		if (!d.agent)
 			pr_err("controller: %s; running standalone", err.msg);
 		agent_sync_topologies(&d);

@@ -35,8 +35,11 @@ struct relay {
 	char spec[256]; /* for list: "h1:9000 -> r1 -> r2 -> h3:5201" */
 	char mode[16];
 	unsigned n;
-	pid_t pid[RELAY_HOPS_MAX];
+	pid_t pid[RELAY_HOPS_MAX]; /* 0: ended (reaped) */
 	char node[RELAY_HOPS_MAX][SL_NAME_MAX];
+	/* The controller's relay row this one carries (agent_rows.c), and
+	 * its version; ctl_id -1 for relays made through the local API. */
+	int64_t ctl_id, ctl_version;
 };
 
 static struct relay *relays;
@@ -44,7 +47,7 @@ static size_t n_relays;
 static unsigned next_id;
 
 /* Where sluice-relay is: beside sluiced, in tools/ beside it, or on PATH. */
-static void relay_binary(char *out, size_t len)
+void relay_binary(char *out, size_t len)
 {
 	char self[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -260,6 +263,7 @@ int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 			return ret;
 	j = topo_journal(d, n->topo->name);
 	r.id = next_id++;
+	r.ctl_id = -1;
 	snprintf(r.topo, sizeof(r.topo), "%s", n->topo->name);
 	snprintf(r.mode, sizeof(r.mode), "%s", mode);
 	snprintf(listen, sizeof(listen), "*:%u", port);
@@ -379,13 +383,16 @@ json_object *relay_list(struct daemon *d, const char *topo)
 		json_object_object_add(o, "topology", json_object_new_string(relays[i].topo));
 		json_object_object_add(o, "relay", json_object_new_string(relays[i].spec));
 		json_object_object_add(o, "mode", json_object_new_string(relays[i].mode));
+		if (relays[i].ctl_id >= 0)
+			json_object_object_add(o, "controller_id",
+					       json_object_new_int64(relays[i].ctl_id));
 		for (k = 0; k < relays[i].n; k++) {
 			json_object *p = json_object_new_object();
 
 			json_object_object_add(p, "node", json_object_new_string(relays[i].node[k]));
 			json_object_object_add(p, "pid", json_object_new_int(relays[i].pid[k]));
-			json_object_object_add(p, "running",
-				json_object_new_boolean(kill(relays[i].pid[k], 0) == 0));
+			json_object_object_add(p, "running", json_object_new_boolean(
+				relays[i].pid[k] > 0 && kill(relays[i].pid[k], 0) == 0));
 			json_object_array_add(nodes, p);
 		}
 		json_object_object_add(o, "processes", nodes);
@@ -394,14 +401,72 @@ json_object *relay_list(struct daemon *d, const char *topo)
 	return arr;
 }
 
-/* Reaps relays that ended by themselves (SIGCHLD). */
+int relay_find_ctl(int64_t ctl_id, unsigned *id, int64_t *version)
+{
+	size_t i;
+
+	for (i = 0; i < n_relays; i++) {
+		if (relays[i].ctl_id == ctl_id) {
+			*id = relays[i].id;
+			*version = relays[i].ctl_version;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void relay_set_ctl(unsigned id, int64_t ctl_id, int64_t version)
+{
+	size_t i;
+
+	for (i = 0; i < n_relays; i++) {
+		if (relays[i].id == id) {
+			relays[i].ctl_id = ctl_id;
+			relays[i].ctl_version = version;
+		}
+	}
+}
+
+/*
+ * Reaps relays that ended by themselves (SIGCHLD). A hop that ends breaks
+ * its chain: that is an error the controller hears about. Its pid is
+ * forgotten, so that stopping the chain later never signals a reused pid.
+ */
 void relays_reap(struct daemon *d)
 {
 	pid_t pid;
 	int st;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		pr_warn("relay process %d ended (%s %d)", (int)pid,
-			WIFSIGNALED(st) ? "signal" : "status",
-			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		const struct relay *r = NULL;
+		json_object *data;
+		char msg[512];
+		size_t i;
+		unsigned k = 0;
+
+		for (i = 0; i < n_relays && !r; i++)
+			for (k = 0; k < relays[i].n; k++)
+				if (relays[i].pid[k] == pid) {
+					relays[i].pid[k] = 0;
+					r = &relays[i];
+					break;
+				}
+		snprintf(msg, sizeof(msg), "relay process %d%s%s ended (%s %d)",
+			 (int)pid, r ? " on " : "", r ? r->node[k] : "",
+			 WIFSIGNALED(st) ? "signal" : "status",
+			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		if (!r) {
+			pr_warn("%s", msg);
+			continue;
+		}
+		pr_warn("%s: relay %u (%s): %s", r->topo, r->id, r->spec, msg);
+		data = json_object_new_object();
+		json_object_object_add(data, "relay", json_object_new_int64(r->id));
+		if (r->ctl_id >= 0)
+			json_object_object_add(data, "controller_id",
+					       json_object_new_int64(r->ctl_id));
+		json_object_object_add(data, "node", json_object_new_string(r->node[k]));
+		agent_event(d, "error", r->topo, NULL, NULL, data,
+			    "relay %u (%s): %s", r->id, r->spec, msg);
+	}
 }

@@ -26,6 +26,7 @@ struct daemon {
 	time_t started;
 	bool stop;
 	struct sl_hostagent *agent; /* NULL: standalone */
+	unsigned dp_threads;        /* of d->dp, for the hello's capacity */
 };
 
 /* A reply channel for one request: progress lines go out as they happen. */
@@ -46,9 +47,30 @@ int daemon_add_net(struct daemon *d, struct sl_net *n);
 void daemon_remove_net(struct daemon *d, struct sl_net *n);
 struct sl_net *daemon_find_net(struct daemon *d, const char *name);
 
-/* agent.c */
+/* agent.c: the controller's commands (through the host agent). */
 void agent_command(struct daemon *d, json_object *cmd);
 void agent_sync_topologies(struct daemon *d);
+/* Sends an event {kind, topology?, a?, b?, message, data?} to the
+ * controller (data is taken; NULL: none); nothing when standalone. */
+void agent_event(struct daemon *d, const char *kind, const char *topo,
+		 const char *a, const char *b, json_object *data,
+		 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* agent_rows.c: the controller's flow and relay rows on this host. */
+int agent_flow_add(struct daemon *d, json_object *cmd, json_object **res,
+		   struct sl_err *err);
+int agent_flow_del(struct daemon *d, json_object *cmd, json_object **res,
+		   struct sl_err *err);
+int agent_relay_add(struct daemon *d, json_object *cmd, json_object **res,
+		    struct sl_err *err);
+int agent_relay_del(struct daemon *d, json_object *cmd, json_object **res,
+		    struct sl_err *err);
+
+/* agent_report.c: what the host tells the controller about itself. */
+void agent_collect_metrics(struct daemon *d);
+/* For the hello: ["max-mode", ..., "cell:rate", ...] and {cpus, ...}. */
+json_object *agent_capabilities(struct daemon *d);
+json_object *agent_capacity(struct daemon *d);
 
 /* relays.c: TCP relay chains on nodes (sluice-relay processes). */
 int relay_add(struct daemon *d, struct sl_net *n, const char *from,
@@ -56,6 +78,12 @@ int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 	      json_object **res, struct sl_err *err);
 int relay_del(struct daemon *d, unsigned id, struct sl_err *err);
 json_object *relay_list(struct daemon *d, const char *topo);
+/* The local relay that carries the controller's relay ctl_id. */
+int relay_find_ctl(int64_t ctl_id, unsigned *id, int64_t *version);
+void relay_set_ctl(unsigned id, int64_t ctl_id, int64_t version);
+/* Where sluice-relay is (beside sluiced, in tools/, else "sluice-relay"
+ * on PATH). */
+void relay_binary(char *out, size_t len);
 void relays_stop_topology(struct daemon *d, const char *topo);
 void relays_reap(struct daemon *d);
 
