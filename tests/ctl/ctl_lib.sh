@@ -15,10 +15,17 @@ ctl_args() {
 }
 
 # Database, schema, one host h1 and tokens; sets HOST_TOKEN, API_TOKEN,
-# UI_TOKEN, CTL_PORT.
+# UI_TOKEN, CTL_PORT. With CTL_DB_ROLE set, the controller connects as that
+# role, an ordinary one that owns the database (not the superuser the
+# tests' psql uses), so that a test can limit its connections.
 ctl_setup() {
 	[ -x "$CONTROLLER" ] || { echo "build/sluice-controller is not built"; return 1; }
 	pg_start || return $?
+	if [ -n "${CTL_DB_ROLE:-}" ]; then
+		psqlq "CREATE ROLE $CTL_DB_ROLE LOGIN" &&
+		psqlq "ALTER DATABASE sluice OWNER TO $CTL_DB_ROLE" || return 1
+		PG_CONNINFO="host=$PG_DIR port=$PG_PORT user=$CTL_DB_ROLE dbname=sluice"
+	fi
 	ctl_args
 	"$CONTROLLER" "${CTL_ARGS[@]}" migrate >"$CTL_DIR/migrate.log" 2>&1 || {
 		cat "$CTL_DIR/migrate.log"; return 1; }
@@ -60,16 +67,32 @@ ctl_stop() { # [signal]
 # sim_start OUT [args...]: a simulated host h1 (token HOST_TOKEN).
 sim_start() {
 	local out=$1; shift
-	"$CONTROLLER" hostsim --url "ws://127.0.0.1:$CTL_PORT/ws" --host h1 \
-		--token "$HOST_TOKEN" "$@" >"$out" 2>>"$out.log" &
+	sim_start_as h1 "$HOST_TOKEN" "$out" "$@"
+}
+
+# sim_start_as HOST TOKEN OUT [args...]: a simulated host of another name
+# (at SIM_URL, default this controller); its pid in SIM_PID.
+sim_start_as() {
+	local host=$1 token=$2 out=$3; shift 3
+	"$CONTROLLER" hostsim --url "${SIM_URL:-ws://127.0.0.1:$CTL_PORT/ws}" --host "$host" \
+		--token "$token" "$@" >"$out" 2>>"$out.log" &
 	SIM_PID=$!
 	echo "$SIM_PID" >>"$CTL_DIR/sims"
+}
+
+# sim_stop PID: stops one simulated host.
+sim_stop() {
+	kill -TERM "$1" 2>/dev/null
+	kill -CONT "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	while kill -0 "$1" 2>/dev/null; do sleep 0.02; done
 }
 
 sim_stop_all() {
 	local p
 	for p in $(cat "$CTL_DIR/sims" 2>/dev/null); do
 		kill -TERM "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null # a test may have stopped it
 		wait "$p" 2>/dev/null
 		while kill -0 "$p" 2>/dev/null; do sleep 0.02; done
 	done
