@@ -11,8 +11,9 @@
  *      policies come from shell_policy.c), brought up by sluiced like
  *      `sluicectl up` (the daemon picks the kernel path or the user-space
  *      dataplane for the link);
- *   2. the uplink from the host into gw, with masquerading there, and with
- *      --nat-out beyond the host (shell_uplink.c);
+ *   2. the uplink from the host into gw, with masquerading there, and
+ *      beyond the host (NAT in the root namespace, as mahimahi does; not
+ *      with --no-nat-out) (shell_uplink.c);
  *   3. the program, run through `sluicectl exec <topo>:shell` as our child
  *      with the terminal, and waited for; what it leaves running in the
  *      shell is ended before the topology goes.
@@ -48,6 +49,7 @@ static const char *const prefix_name[N_PREFIXES] = {
 
 enum {
 	OPT_NAT_OUT = 0x100,
+	OPT_NO_NAT_OUT,
 	OPT_NAME,
 	OPT_G_JSON,
 	OPT_G_SOCKET,
@@ -57,7 +59,8 @@ enum {
 struct shell {
 	struct ctl *ctl;
 	struct shell_policy pol;
-	bool nat_out;
+	bool nat_out;   /* NAT beyond the host (the default) */
+	bool nat_asked; /* --nat-out given */
 	bool interactive; /* the default shell, not a given command */
 	char name[32];
 
@@ -75,7 +78,7 @@ struct shell {
 static struct option *make_options(void)
 {
 	static char names[N_PREFIXES * SHELL_N_KEYS][32];
-	static struct option opts[N_PREFIXES * SHELL_N_KEYS + 8];
+	static struct option opts[N_PREFIXES * SHELL_N_KEYS + 10];
 	int p, k, i = 0;
 
 	if (opts[0].name)
@@ -90,6 +93,7 @@ static struct option *make_options(void)
 			opts[i].val = OPT_KEY_BASE + i;
 		}
 	opts[i++] = (struct option){ "nat-out", no_argument, NULL, OPT_NAT_OUT };
+	opts[i++] = (struct option){ "no-nat-out", no_argument, NULL, OPT_NO_NAT_OUT };
 	opts[i++] = (struct option){ "name", required_argument, NULL, OPT_NAME };
 	opts[i++] = (struct option){ "help", no_argument, NULL, CTL_OPT_HELP };
 	opts[i++] = (struct option){ "json", no_argument, NULL, OPT_G_JSON };
@@ -383,7 +387,7 @@ static int wait_program(struct shell *s, pid_t pid)
 int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	      char **argv)
 {
-	struct shell s = { .ctl = ctl };
+	struct shell s = { .ctl = ctl, .nat_out = true };
 	struct sl_api_client *c = NULL;
 	struct sl_err err = { { 0 } };
 	struct sl_topo *t = NULL;
@@ -407,7 +411,10 @@ int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		}
 		switch (o) {
 		case OPT_NAT_OUT:
-			s.nat_out = true;
+			s.nat_out = s.nat_asked = true;
+			break;
+		case OPT_NO_NAT_OUT:
+			s.nat_out = s.nat_asked = false;
 			break;
 		case OPT_NAME:
 			if (!ctl_topo_name_ok(optarg, why, sizeof(why)))
@@ -439,6 +446,7 @@ int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	snprintf(s.up.host_if, sizeof(s.up.host_if), "slsh%d", (int)getpid());
 	s.up.topo = s.name;
 	s.up.nat_out = s.nat_out;
+	s.up.nat_asked = s.nat_asked;
 	s.up.verbose = ctl->verbose > 0;
 	snprintf(s.up.table, sizeof(s.up.table), "sluice_%s", s.name);
 
@@ -507,7 +515,7 @@ int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		fprintf(stderr,
 			"sluicectl: topology %s, uplink %s (%s) <-> gw %s, nat-out %s\n",
 			s.name, s.up.host_if, s.up.host_addr, SHELL_GW_IF,
-			s.nat_out ? "on" : "off");
+			s.up.nat_table ? "on" : "off");
 	if (interactive && !ctl->quiet) {
 		if (!strcmp(s.pol.summary[0], s.pol.summary[1]))
 			fprintf(stderr, "sluicectl: shell %s, both directions %s\n",
@@ -516,8 +524,9 @@ int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			fprintf(stderr, "sluicectl: shell %s, up %s, down %s\n",
 				s.name, s.pol.summary[0], s.pol.summary[1]);
 		fprintf(stderr,
-			"sluicectl: the host is %s ($SLUICE_HOST_ADDR); leave the shell to remove it all\n",
-			s.up.host_addr);
+			"sluicectl: the host is %s ($SLUICE_HOST_ADDR)%s; leave the shell to remove it all\n",
+			s.up.host_addr,
+			s.up.nat_table ? ", NAT beyond it" : ", nothing beyond it");
 	}
 	pid = start_program(&s, prog, interactive);
 	if (pid < 0) {

@@ -142,14 +142,15 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl ping -c 10 -i 0.01 demo:h1 h3\n",
 	  NULL },
 	{ "shell", cmd_shell,
-	  "shell [--rate R] [--delay T] [--loss P] [--up-OPT V] [--down-OPT V]... [--nat-out] [--] [COMMAND [ARGS...]]",
+	  "shell [--rate R] [--delay T] [--loss P] [--up-OPT V] [--down-OPT V]... [--no-nat-out] [--] [COMMAND [ARGS...]]",
 	  "run a command behind an emulated link to the host (like mm-link)",
 	  "Runs COMMAND (default: $SHELL, interactive) in a network namespace whose\n"
 	  "traffic to the host crosses one emulated link, as mahimahi's mm-link and\n"
 	  "mm-delay do. sluicectl brings up a topology sh<pid> of two nodes, shell\n"
 	  "and gw (starting sluiced when none runs), joins gw to the host with a\n"
 	  "veth pair (slsh<pid> on the host's side, a /31 out of 100.64.0.0/10) and\n"
-	  "masquerades the shell's traffic there, so the host answers it. When\n"
+	  "masquerades the shell's traffic there, so the host answers it; beyond\n"
+	  "the host the traffic goes through NAT too, as with mm-link. When\n"
 	  "COMMAND ends, or sluicectl gets INT, TERM or HUP, everything is removed\n"
 	  "and sluicectl exits with COMMAND's status (128+N when killed by signal N).\n"
 	  "Inside, SLUICE_SHELL=1 and SLUICE_HOST_ADDR (the host's address on the\n"
@@ -179,16 +180,20 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "Options:\n"
 	  "  -n, --name NAME   the topology's name (default sh<pid>)\n"
-	  "      --nat-out     reach beyond the host too: masquerade the uplink in the\n"
-	  "                    host's namespace (nft table sluice_<name>) and turn\n"
-	  "                    ip_forward on; both are undone at the end\n"
+	  "      --no-nat-out  reach the host only: no NAT beyond it (by default the\n"
+	  "                    uplink is masqueraded in the host's namespace, nft\n"
+	  "                    table sluice_<name>, and ip_forward turned on while\n"
+	  "                    any shell needs it; both are undone at the end)\n"
+	  "      --nat-out     the default, said explicitly: without nft it is an\n"
+	  "                    error instead of a warning\n"
 	  "\n"
 	  "Examples:\n"
 	  "  sluicectl shell --rate 12mbit --delay 20ms --loss 0.5%\n"
 	  "  sluicectl shell --delay 25ms -- sh -c 'ping -c 5 $SLUICE_HOST_ADDR'\n"
 	  "  sluicectl shell --up-trace TMobile-LTE-short.up \\\n"
 	  "      --down-trace TMobile-LTE-short.down --down-aqm codel\n"
-	  "  sluicectl shell --nat-out --delay 50ms -- curl -sI https://example.org\n",
+	  "  sluicectl shell --delay 50ms -- curl -sI https://example.org\n"
+	  "  sluicectl shell --no-nat-out --rate 10mbit -- sh -c 'iperf3 -c $SLUICE_HOST_ADDR'\n",
 	  NULL },
 	{ "link", cmd_link, "link set A B up|down|SETTING... [--name TOPO]",
 	  "change a link at run time",

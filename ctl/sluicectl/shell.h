@@ -59,8 +59,9 @@ struct shell_uplink {
 	/* given */
 	const char *topo;       /* the topology's name */
 	char host_if[IFNAMSIZ]; /* the root namespace's end of the uplink */
-	char table[48];         /* --nat-out's nft table */
-	bool nat_out;
+	char table[48];         /* the NAT beyond the host: its nft table */
+	bool nat_out;           /* NAT beyond the host (the default) */
+	bool nat_asked;         /* --nat-out given: no nft is an error */
 	bool verbose;
 	struct sl_prefix pool;  /* the topology's IPv4 pool */
 	struct sl_prefix shell_link, gw_link; /* the emulated link's ends */
@@ -68,7 +69,7 @@ struct shell_uplink {
 	struct sl_prefix up_host, up_gw;
 	char host_addr[64];     /* up_host without its length */
 	/* what exists, for shell_uplink_down() */
-	bool veth_made, nat_table, forward_set;
+	bool veth_made, nat_table;
 };
 
 /* Builds the uplink of a topology that is up; on failure what was made is

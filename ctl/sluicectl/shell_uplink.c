@@ -12,8 +12,13 @@
  *    it), so the host answers without a route of its own; without nft a
  *    route to the topology's pool via the uplink in the root namespace
  *    instead (gone with the veth);
- *  - with --nat-out, a table in the root namespace's nftables and
- *    ip_forward, both undone by shell_uplink_down().
+ *  - NAT beyond the host, as mahimahi does (unless --no-nat-out): a table
+ *    in the root namespace's nftables and ip_forward, both undone by
+ *    shell_uplink_down(). ip_forward is the host's, shared by every shell:
+ *    the shell that turns it on leaves a mark (FORWARD_MARK), and whichever
+ *    shell goes last (no other shell's table left) turns it off again,
+ *    both under a lock (FORWARD_LOCK), so one shell ending never cuts off
+ *    another that still runs.
  *
  * Two requests have no call in sl_nl (a route that replaces one, a
  * neighbour entry), so they are made here with libmnl.
@@ -25,6 +30,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +47,9 @@
 #include "sluicectl.h"
 
 #define UPLINK_MTU 1500
+#define FORWARD_LOCK "/run/sluice-shell.lock"
+#define FORWARD_MARK "/run/sluice-shell.ip_forward" /* a shell turned it on */
+#define TABLE_PREFIX "sluice_" /* every shell's NAT table in the root namespace */
 /* Shared address space (RFC 6598), as mahimahi's links use: never a host's
  * own LAN, never routed on the Internet. */
 #define UPLINK_SPACE "100.64.0.0/10"
@@ -203,12 +212,75 @@ static int neigh_add(int netns_fd, int ifindex, const struct sl_prefix *ip,
 	return nl_one(netns_fd, nlh, "add a neighbour entry", err);
 }
 
+/* The lock around ip_forward and the shells' tables; -1 when it cannot be
+ * had (then each shell acts alone, as without it). */
+static int forward_lock(void)
+{
+	int fd = open(FORWARD_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void forward_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* True when another shell's NAT table (not `mine`) is in the root
+ * namespace's nftables. */
+static bool other_nat_tables(const char *mine)
+{
+	char line[256], name[128];
+	bool found = false;
+	FILE *f;
+
+	fflush(stdout);
+	fflush(stderr);
+	f = popen("nft list tables ip 2>/dev/null", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "table ip %127s", name) == 1 &&
+		    !strncmp(name, TABLE_PREFIX, strlen(TABLE_PREFIX)) &&
+		    strcmp(name, mine))
+			found = true;
+	pclose(f);
+	return found;
+}
+
+/* ip_forward on for the NAT (under the lock); the mark says we did it. */
+static int forward_on(struct sl_err *err)
+{
+	char v[8] = "";
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY), ret, mark;
+
+	if (fd >= 0) {
+		if (read(fd, v, sizeof(v) - 1) < 0)
+			v[0] = '\0';
+		close(fd);
+	}
+	if (v[0] == '1')
+		return 0;
+	ret = sl_sysctl_set("net/ipv4/ip_forward", "1", err);
+	if (ret)
+		return ret;
+	mark = open(FORWARD_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (mark >= 0)
+		close(mark);
+	return 0;
+}
+
 int shell_uplink_up(struct shell_uplink *u, struct sl_err *err)
 {
 	char ns[128], a[64], rules[1024];
 	struct sl_nl *root = NULL, *gw = NULL;
 	struct sl_nexthop nh;
-	int gwfd = -1, shfd, hi, gi, ei, ret;
+	int gwfd = -1, shfd, hi, gi, ei, ret, lock;
 
 	sl_netns_node(u->topo, "gw", ns, sizeof(ns));
 	gwfd = sl_netns_open(ns, err);
@@ -283,6 +355,17 @@ int shell_uplink_up(struct shell_uplink *u, struct sl_err *err)
 		nh.ifindex = hi;
 		ret = sl_nl_route_add(root, &u->pool, &nh, 1, NULL, 0, err);
 		ret = ret ?: sl_nl_flush(root, err);
+		if (!ret && u->nat_out) {
+			/* NAT beyond the host needs nft too */
+			if (u->nat_asked) {
+				ret = sl_err_set(err, ENOENT,
+						 "--nat-out needs nft (Debian package nftables)");
+				goto out;
+			}
+			ctl_warn("nft not found: the shell reaches the host only, nothing beyond it "
+				 "(install the Debian package nftables, or say --no-nat-out)");
+			goto out;
+		}
 	} else if (ret) {
 		ret = sl_err_set(err, EIO, "nft in gw failed (status %d): masquerading on the uplink",
 				 ret);
@@ -301,29 +384,19 @@ int shell_uplink_up(struct shell_uplink *u, struct sl_err *err)
 		 u->table, u->table, u->table,
 		 sl_prefix_str(&u->up_gw, a, sizeof(a), false), u->host_if,
 		 u->table, u->table, u->host_if, u->table, u->host_if);
+	lock = forward_lock();
 	ret = run_nft(-1, rules, false);
 	if (ret) {
+		forward_unlock(lock);
 		ret = sl_err_set(err, ret == 127 ? ENOENT : EIO,
-				 ret == 127 ? "--nat-out needs nft (Debian package nftables)" :
-					      "nft failed (status %d): --nat-out's table in the root namespace",
+				 ret == 127 ? "NAT beyond the host needs nft (Debian package nftables); --no-nat-out goes without" :
+					      "nft failed (status %d): the NAT table in the root namespace",
 				 ret);
 		goto out;
 	}
 	u->nat_table = true;
-	{
-		char v[8] = "";
-		int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY);
-
-		if (fd >= 0) {
-			if (read(fd, v, sizeof(v) - 1) < 0)
-				v[0] = '\0';
-			close(fd);
-		}
-		if (v[0] != '1') {
-			ret = sl_sysctl_set("net/ipv4/ip_forward", "1", err);
-			u->forward_set = !ret;
-		}
-	}
+	ret = forward_on(err);
+	forward_unlock(lock);
 out:
 	sl_nl_free(gw);
 	sl_nl_free(root);
@@ -388,20 +461,24 @@ int shell_uplink_down(struct shell_uplink *u)
 	int ret = 0;
 
 	if (u->nat_table) {
+		int lock = forward_lock();
+
 		snprintf(rules, sizeof(rules), "delete table ip %s", u->table);
 		if (run_nft(-1, rules, false)) {
 			ctl_err("cannot remove nft table ip %s; 'nft delete table ip %s' does",
 				u->table, u->table);
 			ret = -1;
+		} else if (!access(FORWARD_MARK, F_OK) && !other_nat_tables(u->table)) {
+			/* the last shell with NAT: ip_forward as it was */
+			if (sl_sysctl_set("net/ipv4/ip_forward", "0", &err)) {
+				ctl_err("cannot turn ip_forward off again: %s", err.msg);
+				ret = -1;
+			} else {
+				unlink(FORWARD_MARK);
+			}
 		}
+		forward_unlock(lock);
 		u->nat_table = false;
-	}
-	if (u->forward_set) {
-		if (sl_sysctl_set("net/ipv4/ip_forward", "0", &err)) {
-			ctl_err("cannot turn ip_forward off again: %s", err.msg);
-			ret = -1;
-		}
-		u->forward_set = false;
 	}
 	if (u->veth_made) {
 		struct sl_nl *nl = sl_nl_open(-1, &err);

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # sluicectl shell: a command behind one emulated link to the host (mm-link's
 # job). Delay and rate measured against the host's side of the uplink, exit
-# statuses and signals, mahimahi traces, --nat-out beyond the host, bad
+# statuses and signals, mahimahi traces, NAT beyond the host (the default;
+# --no-nat-out), queue options with their effect and their stats, bad
 # options, and after every run: nothing left (namespaces, the uplink, routes,
-# nft rules, ip_forward, processes).
+# nft rules, ip_forward, processes, the ip_forward mark).
 . "$(dirname "$0")/../lib.sh"
 S=$$
 TRACES=${SLUICE_TRACES:-/work/shared/traces}
@@ -21,6 +22,7 @@ shell_clean() {
 	ip route show table all | grep -q 'slsh' && bad="$bad route"
 	[ "$(nft list ruleset 2>/dev/null)" = "$NFT_BEFORE" ] || bad="$bad nft-rules"
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$FWD_BEFORE" ] || bad="$bad ip_forward"
+	[ -e /run/sluice-shell.ip_forward ] && bad="$bad ip_forward-mark"
 	[ -z "$bad" ] || t_fail "left behind:$bad"
 }
 
@@ -142,44 +144,154 @@ test_failed_bringup() {
 	shell_clean
 }
 
-# Without nft the host routes the topology's pool via the uplink instead.
+# Without nft the host routes the topology's pool via the uplink instead,
+# and says that nothing beyond the host is reachable; --nat-out insists on
+# NAT and fails without nft; --no-nat-out asks for nothing beyond.
 test_without_nft() {
-	local d=$SLUICE_RUNDIR/nonft out
+	local d=$SLUICE_RUNDIR/nonft out rc
 	mkdir -p "$d"
 	printf '#!/bin/sh\nexit 127\n' >"$d/nft"
 	chmod +x "$d/nft"
-	out=$(PATH=$d:$PATH CTL -q shell --delay 5ms -- sh -c 'ping -c 3 -i 0.2 -q $SLUICE_HOST_ADDR') ||
-		{ echo "$out"; return 1; }
+	out=$(PATH=$d:$PATH CTL -q shell --delay 5ms -- sh -c 'ping -c 3 -i 0.2 -q $SLUICE_HOST_ADDR' 2>"$d/err") ||
+		{ echo "$out"; cat "$d/err"; return 1; }
 	t_log "routed instead of masqueraded: $(echo "$out" | tail -1)"
+	t_log "warning: $(cat "$d/err")"
+	grep -q "^sluicectl: .*nft not found: the shell reaches the host only, nothing beyond it" "$d/err" ||
+		t_fail "no warning that NAT beyond the host is off: $(cat "$d/err")" || return 1
+	shell_clean || return 1
+	PATH=$d:$PATH CTL -q shell --nat-out -- true 2>"$d/err"; rc=$?
+	t_log "--nat-out without nft: status $rc, $(cat "$d/err")"
+	[ "$rc" -eq 1 ] || t_fail "--nat-out without nft gave status $rc, expected 1" || return 1
+	grep -q -- "--nat-out needs nft (Debian package nftables)" "$d/err" ||
+		t_fail "message: $(cat "$d/err")" || return 1
+	PATH=$d:$PATH CTL -q shell --no-nat-out -- true 2>"$d/err" || t_fail "--no-nat-out without nft failed" || return 1
+	[ ! -s "$d/err" ] || t_fail "--no-nat-out warned: $(cat "$d/err")" || return 1
 	shell_clean
 }
 
-# --nat-out: a network behind the host (a namespace on a veth of the root
-# namespace that knows no route back) is reachable only with it; its nft
-# table and ip_forward exist while the shell runs and are gone after.
-test_nat_out() {
-	local ns=slbeyond$S ifc=slby$S d=$SLUICE_RUNDIR/nat rc during
-	ip netns add $ns || return 1
-	ip link add $ifc type veth peer name eth0 netns $ns &&
-		ip addr add 198.18.77.0/31 dev $ifc && ip link set $ifc up &&
-		ip -n $ns addr add 198.18.77.1/31 dev eth0 && ip -n $ns link set eth0 up || {
-		ip link del $ifc 2>/dev/null; ip netns del $ns; return 1; }
-	CTL -q shell --delay 5ms -- ping -c 2 -W 1 -q 198.18.77.1 >/dev/null; rc=$?
-	[ "$rc" -ne 0 ] || t_fail "reached beyond the host without --nat-out" || rc=fail
+# A network behind the host: a namespace on a veth of the root namespace
+# that knows no route back, so only NAT on the host reaches it.
+beyond_up() { # ns ifc
+	ip netns add "$1" || return 1
+	ip link add "$2" type veth peer name eth0 netns "$1" &&
+		ip addr add 198.18.77.0/31 dev "$2" && ip link set "$2" up &&
+		ip -n "$1" addr add 198.18.77.1/31 dev eth0 && ip -n "$1" link set eth0 up || {
+		ip link del "$2" 2>/dev/null; ip netns del "$1"; return 1; }
+}
+beyond_down() { ip link del "$2" 2>/dev/null; ip netns del "$1" 2>/dev/null; }
+
+# By default (as with mm-link) the shell reaches beyond the host through
+# NAT: its nft table and ip_forward exist while the shell runs and are gone
+# after. --no-nat-out reaches the host only; --nat-out is the default said
+# explicitly.
+test_nat_default() {
+	local ns=slbeyond$S ifc=slby$S d=$SLUICE_RUNDIR/nat rc rc2 rc3 during p i
+	beyond_up $ns $ifc || return 1
 	rm -rf "$d"; mkdir -p "$d"
-	"$SLUICECTL" -q shell --nat-out --delay 5ms -- sh -c "touch $d/up; i=0
+	"$SLUICECTL" -q shell --delay 5ms -- sh -c "touch $d/up; i=0
 		while [ ! -e $d/checked ] && [ \$i -lt 100 ]; do sleep 0.05; i=\$((i+1)); done
 		ping -c 3 -i 0.2 -q 198.18.77.1" >"$d/out" &
-	local p=$!
+	p=$!
 	for i in $(seq 200); do [ -e "$d/up" ] && break; sleep 0.05; done
 	during="$(nft list tables | tr '\n' ' ') ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
 	touch "$d/checked"
-	wait $p; local rc2=$?
-	ip link del $ifc; ip netns del $ns
-	t_log "--nat-out: $(tail -1 "$d/out"); while up: $during"
-	[ "$rc" != fail ] || return 1
-	[ "$rc2" -eq 0 ] || t_fail "no answer from beyond the host with --nat-out" || return 1
-	echo "$during" | grep -q 'sluice_sh' || t_fail "no nft table while up" || return 1
+	wait $p; rc=$?
+	t_log "default: $(tail -1 "$d/out"); while up: $during"
+	CTL -q shell --no-nat-out --delay 5ms -- sh -c 'ping -c 2 -W 1 -q 198.18.77.1 >/dev/null && exit 9
+		ping -c 1 -W 2 -q $SLUICE_HOST_ADDR >/dev/null'; rc2=$?
+	CTL -q shell --nat-out --delay 5ms -- ping -c 2 -i 0.2 -W 2 -q 198.18.77.1 >/dev/null; rc3=$?
+	beyond_down $ns $ifc
+	[ "$rc" -eq 0 ] || t_fail "no answer from beyond the host by default" || return 1
+	echo "$during" | grep -q 'table ip sluice_sh' || t_fail "no nft table while up" || return 1
+	echo "$during" | grep -q 'ip_forward=1' || t_fail "ip_forward off while up" || return 1
+	[ "$rc2" -ne 9 ] || t_fail "--no-nat-out reached beyond the host" || return 1
+	[ "$rc2" -eq 0 ] || t_fail "--no-nat-out: the host did not answer (status $rc2)" || return 1
+	[ "$rc3" -eq 0 ] || t_fail "--nat-out: no answer from beyond the host (status $rc3)" || return 1
+	shell_clean
+}
+
+# ip_forward is shared: a shell that ends while another runs leaves it on
+# for the other, and the last one out puts it back as it was.
+test_nat_two_shells() {
+	local ns=slbeyond$S ifc=slby$S d=$SLUICE_RUNDIR/nat2 rc1 rc2 p i fwd_mid
+	beyond_up $ns $ifc || return 1
+	rm -rf "$d"; mkdir -p "$d"
+	"$SLUICECTL" -q shell -- sh -c "touch $d/a-up; i=0
+		while [ ! -e $d/b-done ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done
+		ping -c 3 -i 0.2 -W 2 -q 198.18.77.1" >"$d/a.out" &
+	p=$!
+	for i in $(seq 200); do [ -e "$d/a-up" ] && break; sleep 0.05; done
+	CTL -q shell -- ping -c 1 -W 2 -q 198.18.77.1 >"$d/b.out"; rc2=$?
+	fwd_mid=$(cat /proc/sys/net/ipv4/ip_forward)
+	touch "$d/b-done"
+	wait $p; rc1=$?
+	beyond_down $ns $ifc
+	t_log "second shell: status $rc2; after it ended ip_forward=$fwd_mid; first shell then: $(tail -1 "$d/a.out")"
+	[ "$rc2" -eq 0 ] || t_fail "the second shell got no answer from beyond the host" || return 1
+	[ "$fwd_mid" = 1 ] || t_fail "the second shell's end turned ip_forward off under the first" || return 1
+	[ "$rc1" -eq 0 ] || t_fail "the first shell lost its way beyond the host when the second ended" || return 1
+	[ ! -e /run/sluice-shell.ip_forward ] || t_fail "the ip_forward mark is left" || return 1
+	shell_clean
+}
+
+# The queue options take effect: a burst of 40 pings of 1000 bytes into
+# 1 Mbit/s (8 ms a packet) with a queue of 5 packets. Drop-tail keeps the
+# head of the burst, drop-head (mm-link's drophead) its tail; the link's
+# stats show the cells as configured and the drops.
+burst_seqs() { # name shell-options... -> the icmp_seqs answered; stats in $SLUICE_RUNDIR/NAME.stats
+	local name=$1
+	shift
+	CTL -q shell --name "$name" "$@" -- sh -c "ping -c 40 -l 40 -s 1000 -W 2 \$SLUICE_HOST_ADDR
+		\"$SLUICECTL\" stats shell gw --name $name --json >$SLUICE_RUNDIR/$name.stats" |
+		sed -n 's/.*icmp_seq=\([0-9]*\).*/\1/p' | sort -n | tr '\n' ' '
+}
+
+test_queue_options() {
+	local tail head rc=0
+	tail=$(burst_seqs sqt$S --up-rate 1mbit --up-queue droptail --up-queue-args packets=5)
+	head=$(burst_seqs sqh$S --up-rate 1mbit --up-queue drophead --up-queue-args packets=5)
+	t_log "drop-tail answered icmp_seq $tail"
+	t_log "drop-head answered icmp_seq $head"
+	python3 - "$tail" "$head" <<'PY' || rc=1
+import sys
+t = [int(x) for x in sys.argv[1].split()]
+h = [int(x) for x in sys.argv[2].split()]
+err = []
+# drop-tail: the first packets, nothing from the end of the burst
+if not (t and set(range(1, 6)) <= set(t) and max(t) <= 12 and 5 <= len(t) <= 10):
+    err.append("drop-tail answered %s, expected 1-5 and nothing after 12" % t)
+# drop-head: the last packets, nothing from the middle
+if not (h and max(h) == 40 and len(set(range(36, 41)) & set(h)) >= 4 and
+        not [x for x in h if 8 <= x <= 30] and 5 <= len(h) <= 10):
+    err.append("drop-head answered %s, expected most of 36-40 and nothing of 8-30" % h)
+print("\n".join(err))
+sys.exit(1 if err else 0)
+PY
+	python3 - "$SLUICE_RUNDIR/sqt$S.stats" "$SLUICE_RUNDIR/sqh$S.stats" "$tail" "$head" <<'PY' || rc=1
+import json, sys
+err = []
+for f, drop, got in ((sys.argv[1], "tail", sys.argv[3]), (sys.argv[2], "head", sys.argv[4])):
+    l = json.load(open(f))["links"][0]
+    up = l["up"]
+    if up["mode"] != "normal":
+        err.append("%s: mode %s" % (drop, up["mode"])); continue
+    rate = [c for c in up["dataplane"]["cells"] if c["type"] == "rate"]
+    if len(rate) != 1:
+        err.append("%s: cells %s" % (drop, [c["type"] for c in up["dataplane"]["cells"]])); continue
+    r, q = rate[0], rate[0]["queue"]
+    if r["rate_bps"] != 1000000:
+        err.append("%s: rate %s" % (drop, r["rate_bps"]))
+    if (q["type"], q["limit"], q["drop"]) != ("queue", "5pkt", drop):
+        err.append("%s: queue %s" % (drop, {k: q[k] for k in ("type", "limit", "drop")}))
+    lost = 40 - len(got.split())
+    if not (lost <= r["drops"]["queue"] <= lost + 2):
+        err.append("%s: %d queue drops for %d pings lost" % (drop, r["drops"]["queue"], lost))
+    if [c for c in l["down"].get("dataplane", {}).get("cells", []) if c["type"] == "rate"]:
+        err.append("%s: the down direction has a rate cell" % drop)
+print("\n".join(err))
+sys.exit(1 if err else 0)
+PY
+	[ "$rc" -eq 0 ] || return 1
 	shell_clean
 }
 
@@ -224,8 +336,10 @@ t_run "mahimahi traces: a download gets what the trace offers" test_trace_downlo
 t_run "exit statuses: the program's own, 128+N when killed, 127 not found" test_exit_status
 t_run "TERM reaches the program; ignored TERM is followed by KILL; leftovers end" test_signals
 t_run "a name in use is left alone; a failed bring-up removes what it made" test_failed_bringup
-t_run "without nft the host routes the pool via the uplink" test_without_nft
-t_run "--nat-out reaches beyond the host and undoes its table and ip_forward" test_nat_out
+t_run "without nft: the pool routed via the uplink, a warning; --nat-out fails" test_without_nft
+t_run "NAT beyond the host by default, undone after; --no-nat-out reaches the host only" test_nat_default
+t_run "two shells share ip_forward: the first to end leaves it to the other" test_nat_two_shells
+t_run "queue options: drop-tail keeps a burst's head, drop-head its tail; stats show it" test_queue_options
 t_run "interactive: notice, prompt tag, variables, exit status" test_interactive
 t_run "bad options exit 2 with a message" test_bad_options
 t_done
