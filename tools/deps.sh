@@ -12,6 +12,8 @@ PKGS=(
 	systemd groff-base man-db tcpdump tshark nftables
 	# controller: database, steering scripts, browser test of the web UI
 	libssl-dev postgresql python3-psycopg2 chromium chromium-driver
+	# promtool (check metrics on the controller's /metrics): ~19 MB
+	prometheus
 	# relay tests and benchmark peers
 	haproxy socat
 )

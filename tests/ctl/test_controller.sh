@@ -240,11 +240,16 @@ t_prometheus() {
 	grep -q '^sluice_link_bytes_total{topology="demo",a="h1",b="r1",dir="up",host="h1"} [0-9]' "$f" ||
 		{ head -20 "$f"; return 1; }
 	grep -q '^sluice_host_up{host="h1"} 1$' "$f" || return 1
-	if command -v promtool >/dev/null; then
-		promtool check metrics <"$f" || return 1
-		echo "promtool check metrics: clean"
-	fi
+	# Debian's prometheus package has promtool (tools/deps.sh installs it).
+	command -v promtool >/dev/null || { echo "promtool missing (apt-get install prometheus)"; return 1; }
+	promtool check metrics <"$f" || return 1
+	echo "promtool check metrics: clean"
 	"$PY" tests/ctl/promparse.py <"$f"
+}
+
+t_promparse_strict() {
+	# The strict parser itself, on inputs made to break it.
+	"$PY" tests/ctl/promparse_cases.py
 }
 
 t_controller_restart() {
@@ -358,7 +363,8 @@ t_run "flow rows reach the host (add, disable)" t_flow
 t_run "REST client library (sluicectl --controller): GET, PUT, errors" t_rest_client
 t_run "examples/scripts/rate_steps.py changes the live link" t_example_rate_steps
 t_run "examples/scripts/closed_loop.py reads metrics and reacts" t_example_closed_loop
-t_run "Prometheus /metrics parses" t_prometheus
+t_run "strict Prometheus parser refuses bad inputs (values, repeats, order)" t_promparse_strict
+t_run "Prometheus /metrics passes promtool and the strict parser" t_prometheus
 t_run "controller killed and restarted: host reconnects, no metrics gap" t_controller_restart
 t_run "database restarted: controller reconnects, no metrics gap" t_database_restart
 t_run "TLS: wss and https with a certificate" t_tls

@@ -42,8 +42,14 @@ t_browser() {
 	api PUT /api/policy '{"topology":"demo","a":"h1","b":"r1","dir":"both","policy":{"rate":"20mbit"}}' |
 		grep -q '"ok":true' || return 1
 	mkdir -p "$ART"
-	node tests/ctl/webui.cjs "http://127.0.0.1:$CTL_PORT" "$UI_TOKEN" "$ART/webui.png" \
-		"h1,h2,r1" 2
+	rm -f "$ART/webui.png"
+	WEBUI_API_TOKEN=$API_TOKEN node tests/ctl/webui.cjs "http://127.0.0.1:$CTL_PORT" \
+		"$UI_TOKEN" "$ART/webui.png" "h1,h2,r1" 2 || return 1
+	# The screenshot is the artifact: it must be there, and be a PNG.
+	[ -s "$ART/webui.png" ] || { echo "no screenshot at $ART/webui.png"; return 1; }
+	[ "$(head -c 8 "$ART/webui.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
+		{ echo "$ART/webui.png is not a PNG"; return 1; }
+	echo "screenshot: $ART/webui.png ($(stat -c %s "$ART/webui.png") bytes)"
 }
 
 t_run "web UI files are served (and nothing outside the web root)" t_files

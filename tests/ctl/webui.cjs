@@ -49,6 +49,39 @@ function check(cond, what) {
 		const colour = await page.evaluate(() =>
 			window.sluice.cy.getElementById('demo|h1|r1').data('color'));
 		check(colour.startsWith('hsl('), `link h1-r1 coloured by utilisation (${colour})`);
+		// With an API token (WEBUI_API_TOKEN): the colour follows the
+		// utilisation of WEBUI_COLOUR_LINK (TOPOLOGY|A|B, default
+		// demo|h1|r1), whose up direction carries 10 Mbit/s: the hue goes
+		// from green (120) to red (0) as throughput over the rate goes
+		// from 0 to 1, and the link is grey when unshaped.
+		if (process.env.WEBUI_API_TOKEN) {
+			const cid = process.env.WEBUI_COLOUR_LINK || 'demo|h1|r1';
+			const [ct, ca, cb] = cid.split('|');
+			const hueAt = async (rate, want) => {
+				const r = await fetch(`${url}/api/policy`, {
+					method: 'PUT',
+					headers: { Authorization: `Bearer ${process.env.WEBUI_API_TOKEN}` },
+					body: JSON.stringify({ topology: ct, a: ca, b: cb, dir: 'both',
+						policy: rate ? { rate } : null }),
+				});
+				check(r.ok, `PUT /api/policy ${ca}-${cb} rate ${rate} (${r.status})`);
+				await page.waitForFunction(([id, w]) => {
+					const c = window.sluice.cy.getElementById(id).data('color');
+					const m = /^hsl\((\d+),/.exec(c || '');
+					return w === null ? c === '#9aa3b2' : m && Math.abs(Number(m[1]) - w) <= 12;
+				}, [cid, want], { timeout: 8000 }).catch(() => {});
+				return page.evaluate((id) => window.sluice.cy.getElementById(id).data('color'), cid);
+			};
+			const hue = (c) => Number((/^hsl\((\d+),/.exec(c) || [])[1]);
+			const cool = await hueAt('100mbit', 108);
+			const hot = await hueAt('12mbit', 20);
+			check(Math.abs(hue(cool) - 108) <= 12, `at 10% utilisation ${ca}-${cb} is green: ${cool} (hue ~108)`);
+			check(Math.abs(hue(hot) - 20) <= 12, `at 83% utilisation ${ca}-${cb} is red: ${hot} (hue ~20)`);
+			check(hue(hot) < hue(cool), `the colour moves toward red as utilisation grows (${cool} -> ${hot})`);
+			const grey = await hueAt(null, null);
+			check(grey === '#9aa3b2', `unshaped (no rate), ${ca}-${cb} is grey: ${grey}`);
+			await hueAt('20mbit', 60);
+		}
 		const points = await page.evaluate(() => {
 			const s = window.sluice.series.get(window.sluice.selected);
 			return s ? s.t.length : 0;
