@@ -914,7 +914,7 @@ static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
 		if (json_object_object_get_ex(cap, "cpus", NULL))
 			snprintf(cpus, sizeof(cpus), "%lld", (long long)ctl_jint(cap, "cpus", 0));
 		if (json_object_object_get_ex(cap, "memory_mb", NULL))
-			snprintf(mem, sizeof(mem), "%.1f GiB",
+			snprintf(mem, sizeof(mem), "%.1fGiB",
 				 (double)ctl_jint(cap, "memory_mb", 0) / 1024);
 		if (json_object_object_get_ex(cap, "max_nodes", NULL))
 			snprintf(nodes, sizeof(nodes), "%lld", (long long)ctl_jint(cap, "max_nodes", 0));

@@ -246,6 +246,8 @@ static void cmd_up(struct daemon *d, struct reply *r, json_object *req)
 	ret = sl_net_up(t, d->rundir, d->dp, progress_cb, r, &n, &err);
 	if (ret) {
 		pr_err("bring-up of %s failed: %s", t->name, err.msg);
+		agent_event(d, "error", t->name, NULL, NULL, NULL,
+			    "bring-up of %s on the host failed: %s", t->name, err.msg);
 		reply_err(r, errno_code(ret), "bring-up of %s failed: %s",
 			  t->name, err.msg);
 		sl_topo_free(t);
@@ -539,16 +541,13 @@ static void cmd_link_set(struct daemon *d, struct reply *r, json_object *req)
 		return;
 	}
 	pr_info("%s: link %s-%s %s", n->topo->name, a, b, state);
-	if (d->agent) {
-		json_object *ev = json_object_new_object();
+	{
 		const struct sl_link *lk = &n->topo->links[l];
 
-		json_object_object_add(ev, "kind", json_object_new_string(
-			!strcmp(state, "up") ? "link_up" : "link_down"));
-		json_object_object_add(ev, "topology", json_object_new_string(n->topo->name));
-		json_object_object_add(ev, "a", json_object_new_string(n->topo->nodes[lk->ep[0].node].name));
-		json_object_object_add(ev, "b", json_object_new_string(n->topo->nodes[lk->ep[1].node].name));
-		sl_hostagent_push_event(d->agent, ev);
+		agent_event(d, !strcmp(state, "up") ? "link_up" : "link_down",
+			    n->topo->name, n->topo->nodes[lk->ep[0].node].name,
+			    n->topo->nodes[lk->ep[1].node].name, NULL,
+			    "link %s-%s set %s on the host", a, b, state);
 	}
 	reply_ok(r, NULL);
 }
