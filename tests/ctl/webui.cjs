@@ -2,12 +2,18 @@
 // The web UI in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core from web/node_modules): the page loads, shows the
 // topology's nodes and links, and a link's byte counter grows while the
-// simulated host reports traffic. Keeps a screenshot.
-// Usage: node webui.cjs URL TOKEN SCREENSHOT NODES LINKS
+// host reports traffic. Keeps a screenshot.
+// Usage: node webui.cjs URL TOKEN SCREENSHOT NODES LINKS [TOPOLOGY [HOST
+//        [A|B [A|B|DIR|RATE]]]]
+// TOPOLOGY, HOST and the link A|B whose up counter must grow default to
+// demo, h1 and h1|r1; A|B|DIR|RATE checks the rate shown for a direction
+// (a policy the test changed, e.g. "r1|h2|up|10.00 Mbit/s").
 const path = require('path');
 const { chromium } = require(path.join(__dirname, '../../web/node_modules/playwright-core'));
 
-const [url, token, shot, wantNodes, wantLinks] = process.argv.slice(2);
+const [url, token, shot, wantNodes, wantLinks, topo = 'demo', host = 'h1',
+	link = 'h1|r1', wantRate = ''] = process.argv.slice(2);
+const linkId = `${topo}|${link}`;
 
 function check(cond, what) {
 	if (!cond) throw new Error(what);
@@ -34,10 +40,9 @@ function check(cond, what) {
 		const edges = await page.evaluate(() => window.sluice.cy.edges().length);
 		check(nodes === wantNodes, `graph shows nodes ${nodes} (expected ${wantNodes})`);
 		check(edges === Number(wantLinks), `graph shows ${edges} links (expected ${wantLinks})`);
-		const hostRow = await page.textContent('#hosts tbody tr[data-host="h1"]');
-		check(/h1\s*online/.test(hostRow.replace(/\s+/g, ' ')) || hostRow.includes('online'),
-			`hosts table shows h1 online (${hostRow.trim()})`);
-		const cell = 'tr[data-link="demo|h1|r1"][data-dir="up"] td.bytes';
+		const hostRow = await page.textContent(`#hosts tbody tr[data-host="${host}"]`);
+		check(hostRow.includes('online'), `hosts table shows ${host} online (${hostRow.trim()})`);
+		const cell = `tr[data-link="${linkId}"][data-dir="up"] td.bytes`;
 		await page.waitForFunction((sel) => {
 			const td = document.querySelector(sel);
 			return td && td.textContent !== '';
@@ -45,10 +50,20 @@ function check(cond, what) {
 		const b0 = Number(await page.textContent(cell));
 		await page.waitForTimeout(1500);
 		const b1 = Number(await page.textContent(cell));
-		check(b1 > b0, `link h1->r1 byte counter updates while traffic flows (${b0} -> ${b1})`);
-		const colour = await page.evaluate(() =>
-			window.sluice.cy.getElementById('demo|h1|r1').data('color'));
-		check(colour.startsWith('hsl('), `link h1-r1 coloured by utilisation (${colour})`);
+		check(b1 > b0, `link ${link} byte counter updates while traffic flows (${b0} -> ${b1})`);
+		const colour = await page.evaluate((id) =>
+			window.sluice.cy.getElementById(id).data('color'), linkId);
+		check(colour.startsWith('hsl('), `link ${link} coloured by utilisation (${colour})`);
+		if (wantRate) {
+			const [ra, rb, rdir, rtext] = wantRate.split('|');
+			const sel = `tr[data-link="${topo}|${ra}|${rb}"][data-dir="${rdir}"] td.rate`;
+			await page.waitForFunction(([s, t]) => {
+				const td = document.querySelector(s);
+				return td && td.textContent === t;
+			}, [sel, rtext], { timeout: 5000 }).catch(() => {});
+			const shown = await page.textContent(sel);
+			check(shown === rtext, `link ${ra}->${rb} shows rate ${shown} (expected ${rtext})`);
+		}
 		// With an API token (WEBUI_API_TOKEN): the colour follows the
 		// utilisation of WEBUI_COLOUR_LINK (TOPOLOGY|A|B, default
 		// demo|h1|r1), whose up direction carries 10 Mbit/s: the hue goes
