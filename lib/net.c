@@ -12,7 +12,16 @@
  *   5. the fabric ports' map entries, then the tc program on every port;
  *   6. per node, one netlink batch: lo up, addresses, routes;
  *   7. the hosts file, the resolved model, "commit".
- * Every failure undoes the journal, so nothing stays behind.
+ * Every failure undoes the journal, so nothing stays behind. A namespace
+ * whose name is taken already is refused before it is journaled: the undo
+ * removes what the journal names, and that one is not ours.
+ *
+ * Fault injection, for the rollback tests (tests/net/test_topology.sh):
+ * with SLUICE_FAULT_INJECT=PHASE:N in sluiced's environment, a bring-up
+ * fails after the N-th item of PHASE (namespaces, links, fabric or
+ * addresses, the phases of the progress reports) or, with "commit:1",
+ * just before the commit line, as if the kernel had refused the next
+ * request. Unset, it costs one getenv() per progress step.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -175,11 +184,43 @@ struct upctx {
 	uint64_t n_routes;
 };
 
-static void progress(struct upctx *c, const char *phase, uint64_t done,
-		     uint64_t total)
+/* SLUICE_FAULT_INJECT=PHASE:N names this point: the bring-up fails here. */
+static int fault_injected(const char *phase, uint64_t done, struct sl_err *err)
+{
+	const char *f = getenv("SLUICE_FAULT_INJECT"), *colon;
+	size_t n = strlen(phase);
+
+	if (!f || !(colon = strchr(f, ':')) || (size_t)(colon - f) != n ||
+	    strncmp(f, phase, n) || strtoull(colon + 1, NULL, 10) != done)
+		return 0;
+	return sl_err_set(err, EIO, "fault injected at %s %llu (SLUICE_FAULT_INJECT=%s)",
+			  phase, (unsigned long long)done, f);
+}
+
+/* Reports item done of total of a phase (every PROGRESS_STEP items and
+ * the last); nonzero only when a fault is injected here. */
+static int progress(struct upctx *c, const char *phase, uint64_t done,
+		    uint64_t total, struct sl_err *err)
 {
 	if (c->progress && (done % PROGRESS_STEP == 0 || done == total))
 		c->progress(phase, done, total, c->arg);
+	return fault_injected(phase, done, err);
+}
+
+/* Makes namespace ns, journaled first; a name in use is refused before
+ * the journal line, so that the rollback leaves that namespace alone. */
+static int ns_create(struct upctx *c, const char *ns, int *fd,
+		     struct sl_err *err)
+{
+	int ret;
+
+	if (sl_netns_exists(ns))
+		return sl_err_set(err, EEXIST,
+				  "create netns %s: a namespace of that name exists and is not "
+				  "this topology's; expected a free name ('ip netns del %s' removes it)",
+				  ns, ns);
+	ret = sl_journal_add(c->j, "ns", ns, NULL, err);
+	return ret ?: sl_netns_add(ns, fd, err);
 }
 
 /*
@@ -253,8 +294,7 @@ static int up_fabric(struct upctx *c, const char *rundir, struct sl_err *err)
 	c->loader.started = true;
 
 	sl_netns_fabric(c->t->name, ns, sizeof(ns));
-	ret = sl_journal_add(c->j, "ns", ns, NULL, err);
-	ret = ret ?: sl_netns_add(ns, &c->fabric_fd, err);
+	ret = ns_create(c, ns, &c->fabric_fd, err);
 	if (ret)
 		return ret;
 	ret = sl_netns_enter(c->fabric_fd, &saved, err);
@@ -286,8 +326,7 @@ static int up_nodes(struct upctx *c, struct sl_err *err)
 		int saved;
 
 		sl_netns_node(t->name, t->nodes[i].name, ns, sizeof(ns));
-		ret = sl_journal_add(c->j, "ns", ns, NULL, err);
-		ret = ret ?: sl_netns_add(ns, &c->node_fd[i], err);
+		ret = ns_create(c, ns, &c->node_fd[i], err);
 		ret = ret ?: sl_netns_enter(c->node_fd[i], &saved, err);
 		if (ret)
 			return ret;
@@ -297,7 +336,9 @@ static int up_nodes(struct upctx *c, struct sl_err *err)
 			sl_err_prefix(err, "node %s", t->nodes[i].name);
 			return ret;
 		}
-		progress(c, "namespaces", i + 1, t->n_nodes);
+		ret = progress(c, "namespaces", i + 1, t->n_nodes, err);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -336,7 +377,9 @@ static int up_links(struct upctx *c, struct sl_err *err)
 			if (ret)
 				return ret;
 		}
-		progress(c, "links", l + 1, t->n_links);
+		ret = progress(c, "links", l + 1, t->n_links, err);
+		if (ret)
+			return ret;
 	}
 	return sl_nl_flush(c->fnl, err);
 }
@@ -370,7 +413,7 @@ static int up_ports(struct upctx *c, struct sl_err *err)
 		for (s = 0; s < 2 && !ret; s++)
 			ret = sl_fabric_attach(c->fabric, sl_port_ifindex(l, s),
 					       err);
-		progress(c, "fabric", l + 1, t->n_links);
+		ret = ret ?: progress(c, "fabric", l + 1, t->n_links, err);
 	}
 	sl_netns_leave(saved);
 	return ret;
@@ -570,7 +613,9 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 			sl_err_prefix(err, "node %s", nd->name);
 			return ret;
 		}
-		progress(c, "addresses", i + 1, t->n_nodes);
+		ret = progress(c, "addresses", i + 1, t->n_nodes, err);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -678,7 +723,8 @@ int sl_net_up(struct sl_topo *t, const char *rundir, struct sl_dataplane *dp,
 		ret = sl_err_set(err, ENOMEM, "out of memory");
 		goto rollback;
 	}
-	ret = sl_journal_commit(c.j, err);
+	ret = fault_injected("commit", 1, err);
+	ret = ret ?: sl_journal_commit(c.j, err);
 	if (ret)
 		goto rollback;
 	n->topo = t;
