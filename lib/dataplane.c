@@ -6,16 +6,20 @@
  *
  * One pass of a thread's loop:
  *   1. commands from control threads (add, remove, policy, stats);
- *   2. per link: reap TX completions into the free stack, take an RX batch
- *      from each port and enqueue it in the direction's channel at the
- *      time XDP saw each frame, refill the fill rings;
+ *   2. per busy link: reap TX completions into the free stack, take an RX
+ *      batch from each port and enqueue it in the direction's channel at
+ *      the time XDP saw each frame, refill the fill rings. A link is busy
+ *      when epoll (edge-triggered on its sockets) saw frames arrive, while
+ *      its transmissions wait for completion, and when a timer of its
+ *      fired; so a pass costs what is active, not how many links exist
+ *      (a thread with few links simply looks at all of them);
  *   3. fire the wheel's timers that are due: a direction's timer stands
  *      at its channel's next event; each fired direction dequeues what is
  *      ready and puts it on the other port's TX ring;
  *   4. one sendto() per socket that got frames (copy mode transmits in the
- *      caller's context);
- *   5. no work done for spin_ns: sleep on epoll (the sockets for RX, an
- *      eventfd for commands, a timerfd set spin_ns before the next
+ *      caller's context), from a list of the sockets that have some;
+ *   5. no work done for idle_poll_ns: sleep on epoll (the sockets for RX,
+ *      an eventfd for commands, a timerfd set spin_ns before the next
  *      deadline) or spin when the deadline is closer than that.
  * Nothing allocates or makes a system call per packet: descriptors are
  * preallocated (one struct sl_pkt per UMEM frame), frames are recycled
@@ -57,6 +61,23 @@
 
 struct dp_thread;
 struct dp_link;
+
+#define HIST_BUCKETS 24 /* [0] < 1 us, [i] < 2^i us, [23] the rest */
+
+struct dp_hist {
+	uint64_t n[HIST_BUCKETS];
+	uint64_t max_ns;
+};
+
+static inline void hist_add(struct dp_hist *h, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned b = us ? 64 - (unsigned)__builtin_clzll(us) : 0;
+
+	h->n[b < HIST_BUCKETS ? b : HIST_BUCKETS - 1]++;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
 
 /* One direction of a link: RX on `in`, channel, TX on `out`. */
 struct dp_dir {
@@ -102,6 +123,15 @@ struct dp_link {
 	struct dp_dir dir[2];
 	struct dp_link *next;	  /* in its thread's list (thread-owned) */
 	struct dp_link *all_next; /* in dp->links (under dp->lock) */
+	/* thread-owned: */
+	bool in_thread;	  /* attached, events for it are honoured */
+	bool busy;	  /* on th->busy */
+	bool kick_listed[2]; /* xsk[s] is on th->kick */
+};
+
+struct dp_kick {
+	struct dp_link *lk;
+	int s;
 };
 
 struct dp_cmd {
@@ -122,6 +152,15 @@ struct dp_thread {
 	struct sl_wheel *wheel;
 	struct dp_link *links;
 	unsigned n_links; /* also read by control threads (under dp->lock) */
+	/* Work lists, so that a pass costs what is active, not what exists:
+	 * links to service (busy: epoll saw frames arrive, transmissions
+	 * wait for completion, or a timer released or dropped frames) and
+	 * sockets with descriptors not kicked yet. Sized for every link. */
+	struct dp_link **busy;
+	struct dp_kick *kick;
+	unsigned n_busy, n_kick, cap;
+	unsigned n_local;	 /* links attached to this thread */
+	uint64_t last_sweep;	 /* every link serviced at least this often */
 	int epfd, evfd, tfd;
 	uint64_t tfd_armed; /* absolute deadline the timerfd is set to */
 	/* commands */
@@ -130,10 +169,16 @@ struct dp_thread {
 	struct dp_cmd *cmds;
 	atomic_bool cmd_pending;
 	/* loop counters (for docs and debugging) */
-	uint64_t passes, sleeps;
+	uint64_t passes, sleeps, spins; /* spins: a sleep skipped, the next
+					 * deadline being closer than spin_ns */
 	uint64_t busy_ns; /* time in passes that moved packets: packets /
 			   * busy time is the cost per packet, whatever the
 			   * idle spinning around it */
+	/* How late the thread is, in log2 buckets of microseconds: a
+	 * direction's timer fired after its deadline (timer), a frame was
+	 * taken off the RX ring after XDP stamped it (rx), a pass took
+	 * (pass). What an emulated path adds beyond its cells. */
+	struct dp_hist late_timer, late_rx, pass_len;
 };
 
 struct sl_dataplane {
@@ -161,6 +206,7 @@ void sl_dataplane_opts_default(struct sl_dataplane_opts *o)
 	o->frames_per_link = 4096;
 	o->frame_size = SL_XSK_FRAME_SIZE;
 	o->spin_ns = 50000;
+	o->idle_poll_ns = 50000;
 	o->batch = 256;
 	o->tx_coalesce_ns = 20000;
 	o->max_slots = 4096;
@@ -258,8 +304,10 @@ static unsigned dir_rx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 
 			ts = m->ts;
 			m->ts = 0;
-			if (ts && ts <= now && now - ts < SL_NSEC_PER_SEC)
+			if (ts && ts <= now && now - ts < SL_NSEC_PER_SEC) {
 				t = ts;
+				hist_add(&th->late_rx, now - ts);
+			}
 		}
 		if (o->csum_complete && sl_dp_csum_complete(p->data, p->len))
 			d->csum_completed++;
@@ -273,10 +321,21 @@ static unsigned dir_rx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 	return n;
 }
 
+static void link_wake(struct dp_thread *th, struct dp_link *lk)
+{
+	if (lk->busy || !lk->in_thread)
+		return;
+	lk->busy = true;
+	th->busy[th->n_busy++] = lk;
+}
+
 /* Puts up to n packets on the TX ring of d->out; returns how many. */
-static unsigned tx_put(struct dp_dir *d, struct sl_pkt **v, unsigned n)
+static unsigned tx_put(struct dp_thread *th, struct dp_dir *d,
+		       struct sl_pkt **v, unsigned n)
 {
 	struct sl_xsk *x = d->out;
+	struct dp_link *lk = d->lk;
+	int s = (int)(x - lk->xsk);
 	uint32_t idx, i;
 	uint64_t bytes = 0;
 
@@ -293,6 +352,10 @@ static unsigned tx_put(struct dp_dir *d, struct sl_pkt **v, unsigned n)
 		bytes += p->len;
 	}
 	if (n) {
+		if (!lk->kick_listed[s]) {
+			lk->kick_listed[s] = true;
+			th->kick[th->n_kick++] = (struct dp_kick){ lk, s };
+		}
 		xsk_ring_prod__submit(&x->tx, n);
 		x->tx_pending += n;
 		x->tx_unkicked += n;
@@ -309,10 +372,13 @@ static void dir_tx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 	unsigned n, k, put, i;
 	uint32_t room;
 
+	/* frames dropped at dequeue return to the free stack: the link's
+	 * fill rings may want them */
+	link_wake(th, d->lk);
 	room = xsk_prod_nb_free(&d->out->tx, SL_XSK_RING_SIZE);
 	/* the backlog first: it left its channel earlier */
 	while (room && (p = sl_pktq_peek(&d->backlog))) {
-		if (!tx_put(d, &p, 1))
+		if (!tx_put(th, d, &p, 1))
 			break;
 		sl_pktq_pop(&d->backlog);
 		room--;
@@ -329,7 +395,7 @@ static void dir_tx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 			n = sl_channel_dequeue(ch, now, v, n);
 			if (!n)
 				break;
-			put = tx_put(d, v, n);
+			put = tx_put(th, d, v, n);
 			room -= put;
 			for (i = put; i < n; i++)
 				sl_pktq_push(&d->backlog, v[i]);
@@ -376,20 +442,63 @@ static void maybe_kick(struct dp_thread *th, struct sl_xsk *x, uint64_t now,
 	}
 }
 
+/* epoll tags of the thread's own descriptors (sockets carry their link) */
+static char tag_evfd, tag_tfd;
+
+/* Marks the links of socket events busy, reads the thread's own fds. */
+static void handle_events(struct dp_thread *th, const struct epoll_event *ev,
+			  int n)
+{
+	uint64_t junk;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		void *p = ev[i].data.ptr;
+
+		if (p == &tag_tfd) {
+			if (read(th->tfd, &junk, sizeof(junk)) > 0)
+				th->tfd_armed = SL_TIME_NEVER;
+		} else if (p == &tag_evfd) {
+			if (read(th->evfd, &junk, sizeof(junk)) < 0)
+				continue;
+		} else {
+			link_wake(th, p);
+		}
+	}
+}
+
+#define EVENTS_MAX 256
+
+/* New frames on sockets that are not busy: epoll (edge-triggered, one
+ * event per flush of the kernel's RX batch) without waiting. */
+static void poll_events(struct dp_thread *th)
+{
+	struct epoll_event ev[EVENTS_MAX];
+	int n;
+
+	do {
+		n = epoll_wait(th->epfd, ev, EVENTS_MAX, 0);
+		if (n > 0)
+			handle_events(th, ev, n);
+	} while (n == EVENTS_MAX);
+}
+
 static void thread_sleep(struct dp_thread *th, uint64_t now, uint64_t next,
 			 bool tx_pending)
 {
 	const struct sl_dataplane_opts *o = &th->dp->o;
-	struct epoll_event ev[16];
-	uint64_t wake = SL_TIME_NEVER, junk;
-	int i, n, timeout = -1;
+	struct epoll_event ev[EVENTS_MAX];
+	uint64_t wake = SL_TIME_NEVER;
+	int n;
 
 	if (next != SL_TIME_NEVER)
 		wake = next > o->spin_ns ? next - o->spin_ns : 0;
 	if (tx_pending && wake > now + SLEEP_CAP_NS)
 		wake = now + SLEEP_CAP_NS;
-	if (wake != SL_TIME_NEVER && wake <= now)
+	if (wake != SL_TIME_NEVER && wake <= now) {
+		th->spins++;
 		return; /* close enough: spin */
+	}
 	if (wake != th->tfd_armed) {
 		struct itimerspec its = { 0 };
 
@@ -401,16 +510,9 @@ static void thread_sleep(struct dp_thread *th, uint64_t now, uint64_t next,
 		th->tfd_armed = wake;
 	}
 	th->sleeps++;
-	n = epoll_wait(th->epfd, ev, 16, timeout);
-	for (i = 0; i < n; i++) {
-		if (ev[i].data.fd == th->tfd) {
-			if (read(th->tfd, &junk, sizeof(junk)) > 0)
-				th->tfd_armed = SL_TIME_NEVER;
-		} else if (ev[i].data.fd == th->evfd) {
-			if (read(th->evfd, &junk, sizeof(junk)) < 0)
-				continue;
-		}
-	}
+	n = epoll_wait(th->epfd, ev, EVENTS_MAX, -1);
+	if (n > 0)
+		handle_events(th, ev, n);
 }
 
 static void run_cmds(struct dp_thread *th)
@@ -443,16 +545,55 @@ static void run_cmds(struct dp_thread *th)
 	}
 }
 
+/* Completions, RX and refill of one link; returns the frames received. */
+static unsigned link_service(struct dp_thread *th, struct dp_link *lk,
+			     uint64_t now)
+{
+	unsigned rx = 0;
+	int s;
+
+	for (s = 0; s < 2; s++)
+		sl_xsk_complete(&lk->xsk[s]);
+	for (s = 0; s < 2; s++)
+		rx += dir_rx(th, &lk->dir[s], now);
+	/* both: frames freed by one port's completions or by drops may be
+	 * what the other port's RX waits for */
+	for (s = 0; s < 2; s++)
+		sl_xsk_refill(&lk->xsk[s]);
+	return rx;
+}
+
+/* A serviced link stays busy while it moves frames or waits for
+ * completions; otherwise epoll or a timer brings it back. */
+static bool link_still_busy(const struct dp_link *lk, unsigned rx)
+{
+	return rx || lk->xsk[0].tx_pending || lk->xsk[1].tx_pending;
+}
+
+/*
+ * With few links a pass looks at all of them (cheaper than a system call);
+ * with more, only at the busy ones, found by epoll. A sweep over all links
+ * every SWEEP_NS is the safety net for a lost wakeup.
+ */
+#define SCAN_ALL_LINKS 4
+#define SWEEP_NS (10 * SL_NSEC_PER_MSEC)
+
+static void wake_all(struct dp_thread *th)
+{
+	struct dp_link *lk;
+
+	for (lk = th->links; lk; lk = lk->next)
+		link_wake(th, lk);
+}
+
 static void *thread_main(void *arg)
 {
 	struct dp_thread *th = arg;
 	struct sl_timer *t;
-	struct dp_link *lk;
 	char name[16];
 	uint64_t now, next, t0, last_work = 0;
-	unsigned work, rx;
+	unsigned work, rx, i, k, r;
 	bool tx_pending;
-	int s;
 
 	snprintf(name, sizeof(name), "sluice-dp%u", th->idx);
 	pthread_setname_np(pthread_self(), name);
@@ -465,41 +606,59 @@ static void *thread_main(void *arg)
 			run_cmds(th);
 		now = t0 = now_ns();
 		work = rx = 0;
-		tx_pending = false;
-		for (lk = th->links; lk; lk = lk->next) {
-			for (s = 0; s < 2; s++)
-				sl_xsk_complete(&lk->xsk[s]);
-			for (s = 0; s < 2; s++)
-				rx += dir_rx(th, &lk->dir[s], now);
-			/* both: frames freed by one port's completions or by
-			 * drops may be what the other port's RX waits for */
-			for (s = 0; s < 2; s++)
-				sl_xsk_refill(&lk->xsk[s]);
+		if (th->n_local <= SCAN_ALL_LINKS ||
+		    now - th->last_sweep >= SWEEP_NS) {
+			wake_all(th);
+			th->last_sweep = now;
 		}
+		if (th->n_local > SCAN_ALL_LINKS)
+			poll_events(th);
+		/* links woken while servicing others join this round */
+		for (i = k = 0; i < th->n_busy; i++) {
+			struct dp_link *lk = th->busy[i];
+
+			r = link_service(th, lk, now);
+			rx += r;
+			if (link_still_busy(lk, r))
+				th->busy[k++] = lk;
+			else
+				lk->busy = false;
+		}
+		th->n_busy = k;
 		work = rx;
 		now = now_ns();
 		while ((t = sl_wheel_expire(th->wheel, now))) {
+			if (now > t->expires)
+				hist_add(&th->late_timer, now - t->expires);
+			else
+				hist_add(&th->late_timer, 0);
 			dir_tx(th, t->data, now);
 			work++;
 		}
 		next = sl_wheel_next(th->wheel);
-		for (lk = th->links; lk; lk = lk->next) {
-			for (s = 0; s < 2; s++) {
-				maybe_kick(th, &lk->xsk[s], now, next,
-					   rx > 0);
-				if (lk->xsk[s].tx_pending)
-					tx_pending = true;
-			}
+		for (i = k = 0; i < th->n_kick; i++) {
+			struct dp_kick kk = th->kick[i];
+			struct sl_xsk *x = &kk.lk->xsk[kk.s];
+
+			maybe_kick(th, x, now, next, rx > 0);
+			if (x->tx_unkicked)
+				th->kick[k++] = kk;
+			else
+				kk.lk->kick_listed[kk.s] = false;
 		}
+		th->n_kick = k;
+		/* busy links are the ones with completions outstanding */
+		tx_pending = th->n_busy > 0;
 		if (work) {
 			last_work = now_ns();
 			th->busy_ns += last_work - t0;
+			hist_add(&th->pass_len, last_work - t0);
 			continue;
 		}
 		/* Frames come in bursts (one NAPI poll of the sender's veth at
-		 * a time): keep polling for spin_ns after the last work rather
+		 * a time): keep polling for a while after the last work rather
 		 * than paying a wakeup for every burst. */
-		if (now - last_work < th->dp->o.spin_ns)
+		if (now - last_work < th->dp->o.idle_poll_ns)
 			continue;
 		thread_sleep(th, now, next, tx_pending);
 	}
@@ -550,6 +709,8 @@ static void thread_fini(struct dp_thread *th)
 	if (th->tfd >= 0)
 		close(th->tfd);
 	sl_wheel_free(th->wheel);
+	free(th->busy);
+	free(th->kick);
 	pthread_mutex_destroy(&th->cmd_lock);
 	pthread_cond_destroy(&th->cmd_cond);
 }
@@ -574,9 +735,9 @@ static int thread_init(struct sl_dataplane *dp, struct dp_thread *th,
 		return sl_err_set(err, errno ? errno : ENOMEM,
 				  "dataplane thread %u: %s", idx,
 				  strerror(errno ? errno : ENOMEM));
-	ev.data.fd = th->evfd;
+	ev.data.ptr = &tag_evfd;
 	epoll_ctl(th->epfd, EPOLL_CTL_ADD, th->evfd, &ev);
-	ev.data.fd = th->tfd;
+	ev.data.ptr = &tag_tfd;
 	epoll_ctl(th->epfd, EPOLL_CTL_ADD, th->tfd, &ev);
 	ret = pthread_create(&th->tid, NULL, thread_main, th);
 	if (ret)
@@ -615,6 +776,8 @@ struct sl_dataplane *sl_dataplane_new_opts(const struct sl_dataplane_opts *o,
 		dp->o.frame_size = def.frame_size;
 	if (!dp->o.spin_ns)
 		dp->o.spin_ns = def.spin_ns;
+	if (!dp->o.idle_poll_ns)
+		dp->o.idle_poll_ns = def.idle_poll_ns;
 	if (!dp->o.tx_coalesce_ns)
 		dp->o.tx_coalesce_ns = def.tx_coalesce_ns;
 	if (!dp->o.batch)
@@ -748,12 +911,41 @@ static void link_teardown(struct sl_dataplane *dp, struct dp_link *lk)
 
 static int cmd_attach(struct dp_thread *th, void *arg, struct sl_err *err)
 {
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.ptr = arg };
 	struct dp_link *lk = arg;
 	uint64_t now = now_ns();
 	int s;
 
+	if (th->n_local + 1 > th->cap) {
+		unsigned cap = th->cap ? th->cap * 2 : 64;
+		struct dp_link **b = realloc(th->busy, cap * sizeof(*b));
+		struct dp_kick *kk;
+
+		if (!b)
+			return sl_err_set(err, ENOMEM, "out of memory");
+		th->busy = b;
+		kk = realloc(th->kick, 2 * cap * sizeof(*kk));
+		if (!kk)
+			return sl_err_set(err, ENOMEM, "out of memory");
+		th->kick = kk;
+		th->cap = cap;
+	}
+	/* Added here, by the thread that waits on epfd: an event it gets is
+	 * always for a link it has (see cmd_detach). */
+	for (s = 0; s < 2; s++)
+		if (epoll_ctl(th->epfd, EPOLL_CTL_ADD, lk->xsk[s].fd, &ev)) {
+			int e = errno;
+
+			if (s)
+				epoll_ctl(th->epfd, EPOLL_CTL_DEL, lk->xsk[0].fd, &ev);
+			return sl_err_set(err, e, "epoll: %s", strerror(e));
+		}
 	lk->next = th->links;
 	th->links = lk;
+	th->n_local++;
+	lk->in_thread = true;
+	link_wake(th, lk);
 	for (s = 0; s < 2; s++) {
 		sl_channel_attach(lk->dir[s].ch, NULL);
 		dir_arm(th, &lk->dir[s], now);
@@ -766,11 +958,30 @@ static int cmd_detach(struct dp_thread *th, void *arg, struct sl_err *err)
 	struct dp_link *lk = arg, **pp;
 	int s;
 
+	struct epoll_event ev = { 0 };
+	unsigned i, k;
+
 	for (pp = &th->links; *pp; pp = &(*pp)->next)
 		if (*pp == lk) {
 			*pp = lk->next;
 			break;
 		}
+	/* off the work lists, and no event for it ever again: the thread
+	 * itself deletes the sockets from its epoll set, so no later
+	 * epoll_wait() returns a pointer to the link about to be freed */
+	for (s = 0; s < 2; s++)
+		epoll_ctl(th->epfd, EPOLL_CTL_DEL, lk->xsk[s].fd, &ev);
+	for (i = k = 0; i < th->n_busy; i++)
+		if (th->busy[i] != lk)
+			th->busy[k++] = th->busy[i];
+	th->n_busy = k;
+	for (i = k = 0; i < th->n_kick; i++)
+		if (th->kick[i].lk != lk)
+			th->kick[k++] = th->kick[i];
+	th->n_kick = k;
+	lk->busy = lk->kick_listed[0] = lk->kick_listed[1] = false;
+	lk->in_thread = false;
+	th->n_local--;
 	for (s = 0; s < 2; s++) {
 		struct dp_dir *d = &lk->dir[s];
 		struct sl_pkt *p;
@@ -860,7 +1071,6 @@ int sl_dataplane_add_link(struct sl_dataplane *dp,
 			  const struct sl_dataplane_link *l,
 			  struct sl_err *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct dp_link *lk;
 	int saved = -1, ret, s;
 	bool in_ns = false;
@@ -927,11 +1137,13 @@ int sl_dataplane_add_link(struct sl_dataplane *dp,
 	in_ns = false;
 
 	lk->th = least_loaded(dp);
-	for (s = 0; s < 2; s++) {
-		ev.data.fd = lk->xsk[s].fd;
-		epoll_ctl(lk->th->epfd, EPOLL_CTL_ADD, lk->xsk[s].fd, &ev);
+	ret = run_cmd(lk->th, cmd_attach, lk, err);
+	if (ret) {
+		sl_err_prefix(err, "link %s:%u", l->topo, l->link);
+		in_ns = !sl_netns_enter(l->fabric_netns_fd, &saved, NULL);
+		lk->th = NULL;
+		goto fail_entered;
 	}
-	run_cmd(lk->th, cmd_attach, lk, err);
 	lk->th->n_links++;
 	lk->all_next = dp->links;
 	dp->links = lk;
@@ -941,6 +1153,7 @@ int sl_dataplane_add_link(struct sl_dataplane *dp,
 fail:
 	if (!in_ns && (lk->attached[0] || lk->attached[1]))
 		in_ns = !sl_netns_enter(l->fabric_netns_fd, &saved, NULL);
+fail_entered:
 	link_teardown(dp, lk);
 	if (in_ns)
 		sl_netns_leave(saved);
@@ -1305,6 +1518,39 @@ static struct json_object *socket_json(const struct sl_xsk *x)
 	return o;
 }
 
+/* {"count", "p50_us", "p99_us", "max_us", "buckets": [...]}: percentiles
+ * are bucket upper bounds (powers of two), the buckets let a reader take
+ * differences between two snapshots. */
+static struct json_object *hist_json(const struct dp_hist *h)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *b = json_object_new_array();
+	uint64_t total = 0, acc = 0, p50 = 0, p99 = 0;
+	bool have50 = false, have99 = false;
+	unsigned i;
+
+	for (i = 0; i < HIST_BUCKETS; i++)
+		total += h->n[i];
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		acc += h->n[i];
+		json_object_array_add(b, json_object_new_uint64(h->n[i]));
+		if (!have50 && total && acc * 2 >= total) {
+			p50 = 1ull << i;
+			have50 = true;
+		}
+		if (!have99 && total && acc * 100 >= total * 99) {
+			p99 = 1ull << i;
+			have99 = true;
+		}
+	}
+	add_u64(o, "count", total);
+	add_u64(o, "p50_us", p50);
+	add_u64(o, "p99_us", p99);
+	add_u64(o, "max_us", h->max_ns / 1000);
+	json_object_object_add(o, "buckets", b);
+	return o;
+}
+
 static int cmd_stats(struct dp_thread *th, void *arg, struct sl_err *err)
 {
 	struct stats_cmd *sc = arg;
@@ -1354,7 +1600,12 @@ static int cmd_stats(struct dp_thread *th, void *arg, struct sl_err *err)
 	add_u64(dpj, "thread", th->idx);
 	add_u64(dpj, "thread_passes", th->passes);
 	add_u64(dpj, "thread_sleeps", th->sleeps);
+	add_u64(dpj, "thread_spins", th->spins);
 	add_u64(dpj, "thread_busy_ns", th->busy_ns);
+	json_object_object_add(dpj, "thread_late_timer",
+			       hist_json(&th->late_timer));
+	json_object_object_add(dpj, "thread_late_rx", hist_json(&th->late_rx));
+	json_object_object_add(dpj, "thread_pass", hist_json(&th->pass_len));
 	json_object_object_add(o, "dataplane", dpj);
 	sc->out = o;
 	return 0;

@@ -6,6 +6,7 @@
  *
  *   dpctl --netns FABRIC_NS [--topo NAME] [--threads N] [--frames N]
  *         [--csum-complete] [--busy-poll] [--cpu N] [--spin-us N]
+ *         [--idle-poll-us N]
  *         [--coalesce-us N] [--batch N] [--no-xdp-timestamp]
  *         [--node-if NS IFNAME]... [--txcsum-off] [--gro]
  *         --ports IFA IFB [--up JSON] [--down JSON]
@@ -53,6 +54,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: dpctl --netns NS [--topo NAME] [--threads N] [--frames N]\n"
 		"             [--csum-complete] [--busy-poll] [--cpu N] [--spin-us N]\n"
+		"             [--idle-poll-us N]\n"
 		"             [--node-if NS IFNAME]... [--txcsum-off] [--gro] [--wait]\n"
 		"             --ports IFA IFB [--up JSON] [--down JSON] ...\n");
 }
@@ -162,6 +164,10 @@ int main(int argc, char **argv)
 			o.cpu_first = atoi(argv[++a]);
 		} else if (!strcmp(k, "--spin-us") && more) {
 			o.spin_ns = (uint32_t)atoi(argv[++a]) * 1000u;
+		} else if (!strcmp(k, "--idle-poll-us") && more) {
+			o.idle_poll_ns = (uint32_t)(atof(argv[++a]) * 1000);
+			if (!o.idle_poll_ns)
+				o.idle_poll_ns = 1;
 		} else if (!strcmp(k, "--coalesce-us") && more) {
 			o.tx_coalesce_ns = (uint32_t)(atof(argv[++a]) * 1000);
 			if (!o.tx_coalesce_ns)

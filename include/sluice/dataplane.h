@@ -41,6 +41,9 @@ struct sl_dataplane_opts {
 				   * MTU 1778); 4096 for larger MTUs */
 	uint32_t spin_ns;	  /* sleep until this long before the next
 				   * deadline, then spin (0: 50 us) */
+	uint32_t idle_poll_ns;	  /* keep polling this long after the last
+				   * work before sleeping (0: 50 us; 1:
+				   * sleep at once) */
 	uint32_t batch;		  /* frames per RX/TX batch (0: 256) */
 	uint32_t tx_coalesce_ns;  /* hold TX back at most this long to send
 				   * batches while departures keep coming
