@@ -110,6 +110,9 @@ struct session {
 	size_t rx_len, rx_cap;
 	bool rx_discard, rx_binary;
 	size_t rx_total;
+	/* UTF-8 check of a text message as it streams in (server.c):
+	 * continuation bytes still due, and the range of the next one. */
+	unsigned char u8_need, u8_lo, u8_hi;
 	/* Outgoing queue. */
 	struct outmsg *out_head, *out_tail;
 	size_t out_bytes;

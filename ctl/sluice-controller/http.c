@@ -29,6 +29,7 @@ struct http_req {
 	char *body;
 	size_t body_len, body_cap;
 	bool body_too_large;
+	bool responded; /* one response per request, even if a body follows */
 	char *resp;
 	size_t resp_len, resp_off;
 	enum role role;
@@ -49,6 +50,7 @@ static int send_response(struct lws *wsi, struct http_req *r, unsigned status,
 	r->resp = body;
 	r->resp_len = len;
 	r->resp_off = 0;
+	r->responded = true;
 	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end) ||
@@ -113,6 +115,57 @@ static int send_query_json(struct lws *wsi, struct http_req *r, const char *sql,
 	if (!o)
 		return send_error(wsi, r, 404, "notfound", "not found");
 	return send_json(wsi, r, 200, o);
+}
+
+/* A request body: exactly one JSON object (whitespace around it), or NULL
+ * and why in msg. */
+static json_object *parse_body(const char *buf, size_t len, char *msg, size_t n)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *o;
+	size_t end;
+
+	if (!buf || !len) {
+		snprintf(msg, n, "request body: empty; expected a JSON object");
+		return NULL;
+	}
+	if (memchr(buf, '\0', len)) {
+		snprintf(msg, n, "request body: a NUL byte; expected a JSON object");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(32);
+	if (!tok) {
+		snprintf(msg, n, "out of memory");
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!o || jerr != json_tokener_success) {
+		snprintf(msg, n, "request body: not JSON (%s); expected a JSON object",
+			 jerr == json_tokener_continue ? "unexpected end" :
+			 json_tokener_error_desc(jerr));
+		json_object_put(o);
+		return NULL;
+	}
+	while (end < len && (buf[end] == ' ' || buf[end] == '\t' ||
+			     buf[end] == '\r' || buf[end] == '\n'))
+		end++;
+	if (end < len) {
+		snprintf(msg, n, "request body: data after the JSON value at byte %zu; expected one JSON object",
+			 end);
+		json_object_put(o);
+		return NULL;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(msg, n, "request body: got %s; expected a JSON object",
+			 json_type_to_name(json_object_get_type(o)));
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }
 
 static enum role authenticate(struct lws *wsi)
@@ -396,18 +449,16 @@ static int route_api(struct lws *wsi, struct http_req *r)
 	if (r->method != M_GET && r->role != ROLE_API)
 		return send_error(wsi, r, 403, "auth", "this token may only read");
 	if (r->method == M_POST || r->method == M_PUT) {
-		struct sl_err err = { "" };
-		enum json_tokener_error jerr;
+		char why[256];
 
 		if (r->body_too_large)
 			return send_error(wsi, r, 413, "too_large",
 					  "request body over %u bytes", SL_PROTO_FRAME_MAX);
-		body = r->body ? json_tokener_parse_verbose(r->body, &jerr) : NULL;
-		if (!body || !json_object_is_type(body, json_type_object)) {
-			json_object_put(body);
-			(void)err;
-			return send_error(wsi, r, 400, "bad_json",
-					  "request body: expected a JSON object");
+		body = parse_body(r->body, r->body_len, why, sizeof(why));
+		if (!body) {
+			pr_warn("http: %s %s: %s", r->method == M_POST ? "POST" : "PUT",
+				r->path, why);
+			return send_error(wsi, r, 400, "bad_json", "%s", why);
 		}
 	}
 	if (r->method == M_GET && !strcmp(path, "/hosts")) {
@@ -607,7 +658,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r)
 			return -1;
-		if (r->body_too_large)
+		/* Answered already (a method that takes no body): drop it. */
+		if (r->body_too_large || r->responded)
 			return 0;
 		if (r->body_len + len > SL_PROTO_FRAME_MAX) {
 			r->body_too_large = true;
@@ -630,7 +682,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		r->body[r->body_len] = '\0';
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
-		int ret = route(wsi, r);
+		int ret = r->responded ? 0 : route(wsi, r);
 
 		free(r->body);
 		r->body = NULL;

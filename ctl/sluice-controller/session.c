@@ -306,6 +306,8 @@ static void on_metrics(struct ctl *c, struct session *s, struct sl_msg *m)
 	double t;
 
 	if (b != s->boot) {
+		pr_warn("session %s (%s): bad_field: metrics of boot %lld; this session's boot is %lld",
+			s->id, s->name, (long long)b, (long long)s->boot);
 		session_send_error(s, SL_PROTO_E_FIELD, m->id,
 				   "field \"boot\": %lld; expected this session's boot %lld",
 				   (long long)b, (long long)s->boot);
