@@ -119,7 +119,9 @@ metrics_text() { curl -s -H "Authorization: Bearer $API_TOKEN" "http://127.0.0.1
 t_host_connects() {
 	wait_for 10 host_online || { SC hosts; tail -5 "$SLUICE_RUNDIR/sluiced.log"; return 1; }
 	SC hosts
-	grep -q "controller" "$SLUICE_RUNDIR/sluiced.log" || true
+	# The daemon's own agent says so (not only the controller's table).
+	grep "host agent: connected to 127.0.0.1:$CTL_PORT as $HOST " "$SLUICE_RUNDIR/sluiced.log" ||
+		{ echo "sluiced's log has no connect line"; return 1; }
 }
 
 t_hello_caps() {
