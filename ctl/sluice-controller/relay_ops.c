@@ -58,8 +58,8 @@ void push_relay(struct ctl *c, const char *id, bool deleted,
 		return;
 	}
 	if (PQgetisnull(r, 0, 3)) {
-		pr_warn("relay %s: node is not in topology %s; nothing to push", id,
-			PQgetvalue(r, 0, 0));
+		pr_warn("relay %s: its node is not in topology %s or not placed on a "
+			"host; nothing to push", id, PQgetvalue(r, 0, 0));
 		PQclear(r);
 		return;
 	}
