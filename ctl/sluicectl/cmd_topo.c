@@ -120,9 +120,14 @@ int cmd_up(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "no-start", no_argument, NULL, 'N' },
+		/* the controller's (cmd_controller.c): named here so that
+		 * without a controller they get a message, not "unknown" */
+		{ "host", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "no-wait", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *file, *source;
+	const char *name = NULL, *file, *source, *ctl_only = NULL;
 	struct sl_api_client *c = NULL;
 	json_object *req = NULL, *res = NULL;
 	struct sl_err err = { { 0 } };
@@ -143,6 +148,15 @@ int cmd_up(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 		case 'N':
 			start = false;
 			break;
+		case 'H':
+			ctl_only = "--host";
+			break;
+		case 'T':
+			ctl_only = "--timeout";
+			break;
+		case 'W':
+			ctl_only = "--no-wait";
+			break;
 		case CTL_OPT_HELP:
 			ctl_print_help(cmd);
 			return CTL_EXIT_OK;
@@ -150,6 +164,10 @@ int cmd_up(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
+	if (ctl_only)
+		return ctl_usage_error(cmd,
+				       "%s places a topology through a controller; expected --controller URL (or $SLUICE_CONTROLLER) with it",
+				       ctl_only);
 	if (optind >= argc)
 		return ctl_usage_error(cmd,
 				       "missing FILE: expected a topology file, or '-' for standard input");
