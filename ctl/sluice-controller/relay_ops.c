@@ -58,8 +58,15 @@ void push_relay(struct ctl *c, const char *id, bool deleted,
 		return;
 	}
 	if (PQgetisnull(r, 0, 3)) {
-		pr_warn("relay %s: its node is not in topology %s or not placed on a "
-			"host; nothing to push", id, PQgetvalue(r, 0, 0));
+		char msg[256];
+		const char *e[2] = { PQgetvalue(r, 0, 0), msg };
+
+		/* No host will say so: the error is the controller's to record. */
+		snprintf(msg, sizeof(msg), "relay %s: its node is not in topology %s or "
+			 "not placed on a host; nothing to push", id, PQgetvalue(r, 0, 0));
+		pr_warn("%s", msg);
+		PQclear(db_query(c->db, "INSERT INTO events (kind, topology, message)"
+				 " VALUES ('error', $1, $2)", 2, e));
 		PQclear(r);
 		return;
 	}

@@ -237,7 +237,14 @@ t_error_events() {
 	events_of 2
 	psqlq "SELECT data FROM events WHERE host_id = '$HOST' AND kind = 'error' ORDER BY id DESC LIMIT 1" |
 		grep -q '"command": "relay_add"' || return 1
-	pysql "DELETE FROM flows WHERE id = $fid" >/dev/null && pysql "DELETE FROM relays WHERE id = $rid" >/dev/null
+	pysql "DELETE FROM flows WHERE id = $fid" >/dev/null && pysql "DELETE FROM relays WHERE id = $rid" >/dev/null || return 1
+	# a relay on a node no host carries: the controller itself records it
+	rid=$(pysql "INSERT INTO relays (topology_id, node, port, to_node, to_port)
+		SELECT id, 'nope', 9100, 'h2', 80 FROM topologies WHERE name = '$T' RETURNING id") || return 1
+	wait_for 3 sh -c "psql -X -t -A -c \"SELECT message FROM events WHERE host_id IS NULL AND kind = 'error'
+		AND topology = '$T'\" | grep -qF 'relay $rid: its node is not in topology $T'" ||
+		{ psqlq "SELECT * FROM events ORDER BY id DESC LIMIT 3"; return 1; }
+	pysql "DELETE FROM relays WHERE id = $rid" >/dev/null
 }
 
 # A relay row (through the REST API) becomes a relay chain h1:9000 -> r1 ->
