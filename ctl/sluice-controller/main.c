@@ -64,24 +64,38 @@ static void usage(FILE *f)
 }
 
 static int set_int(int *out, const char *v, const char *key, const char *where,
-		   int min)
+		   int min, int max)
 {
 	char *end;
-	long n = strtol(v, &end, 10);
+	long n;
 
-	if (*v == '\0' || *end || n < min || n > 100000000) {
-		fprintf(stderr, "sluice-controller: %s: %s \"%s\"; expected an integer >= %d\n",
-			where, key, v, min);
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end || errno || n < min || n > max) {
+		fprintf(stderr, "sluice-controller: %s: %s \"%s\"; expected an integer from %d to %d\n",
+			where, key, v, min, max);
 		return -EINVAL;
 	}
 	*out = (int)n;
 	return 0;
 }
 
+static int set_str(char *out, size_t size, const char *v, const char *key,
+		   const char *where)
+{
+	if (strlen(v) >= size) {
+		fprintf(stderr, "sluice-controller: %s: %s: a value of %zu bytes; expected at most %zu\n",
+			where, key, strlen(v), size - 1);
+		return -EINVAL;
+	}
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
 static int set_opt(struct ctl_conf *o, const char *key, const char *v,
 		   const char *where)
 {
-#define STR(k, field) if (!strcmp(key, k)) { snprintf(o->field, sizeof(o->field), "%s", v); return 0; }
+#define STR(k, field) if (!strcmp(key, k)) return set_str(o->field, sizeof(o->field), v, key, where);
 	STR("listen", listen)
 	STR("tls-cert", cert)
 	STR("tls-key", key)
@@ -91,15 +105,15 @@ static int set_opt(struct ctl_conf *o, const char *key, const char *v,
 	STR("log-file", log_file)
 #undef STR
 	if (!strcmp(key, "port"))
-		return set_int(&o->port, v, key, where, 1);
+		return set_int(&o->port, v, key, where, 1, 65535);
 	if (!strcmp(key, "metrics-interval"))
-		return set_int(&o->metrics_interval_ms, v, key, where, 10);
+		return set_int(&o->metrics_interval_ms, v, key, where, 10, 3600000);
 	if (!strcmp(key, "heartbeat-interval"))
-		return set_int(&o->heartbeat_ms, v, key, where, 100);
+		return set_int(&o->heartbeat_ms, v, key, where, 100, 3600000);
 	if (!strcmp(key, "host-timeout"))
-		return set_int(&o->host_timeout_ms, v, key, where, 0);
+		return set_int(&o->host_timeout_ms, v, key, where, 0, 86400000);
 	if (!strcmp(key, "rate-limit"))
-		return set_int(&o->rate_limit, v, key, where, 0);
+		return set_int(&o->rate_limit, v, key, where, 0, 100000000);
 	if (!strcmp(key, "metrics-public")) {
 		if (strcmp(v, "yes") && strcmp(v, "no")) {
 			fprintf(stderr, "sluice-controller: %s: metrics-public \"%s\"; expected yes or no\n",
@@ -123,11 +137,14 @@ static int set_opt(struct ctl_conf *o, const char *key, const char *v,
 	return -EINVAL;
 }
 
+/* KEY = VALUE lines; "#" starts a comment line; blanks around the key and
+ * the value are not part of them. Every error names the file, the line and
+ * what was expected. */
 static int read_config(struct ctl_conf *o, const char *path, bool must)
 {
-	char line[1200], where[400];
+	char line[2048], where[400];
 	FILE *f = fopen(path, "re");
-	int lineno = 0;
+	int lineno = 0, ret = 0;
 
 	if (!f) {
 		if (!must && errno == ENOENT)
@@ -137,33 +154,50 @@ static int read_config(struct ctl_conf *o, const char *path, bool must)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *k = line, *eq, *v, *end;
+		size_t n = strlen(line);
 
 		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f)) {
+			fprintf(stderr, "sluice-controller: %s: line longer than %zu bytes\n",
+				where, sizeof(line) - 2);
+			ret = -EINVAL;
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
 		while (*k == ' ' || *k == '\t')
 			k++;
-		if (*k == '#' || *k == '\n' || !*k)
+		if (*k == '#' || !*k)
 			continue;
-		snprintf(where, sizeof(where), "%s:%d", path, lineno);
 		eq = strchr(k, '=');
 		if (!eq) {
-			fprintf(stderr, "sluice-controller: %s: expected KEY = VALUE\n", where);
-			fclose(f);
-			return -EINVAL;
+			fprintf(stderr, "sluice-controller: %s: \"%.60s\"; expected KEY = VALUE\n",
+				where, k);
+			ret = -EINVAL;
+			break;
 		}
 		for (end = eq; end > k && (end[-1] == ' ' || end[-1] == '\t'); end--)
 			;
 		*end = '\0';
+		if (!*k) {
+			fprintf(stderr, "sluice-controller: %s: no key before \"=\"; expected KEY = VALUE\n",
+				where);
+			ret = -EINVAL;
+			break;
+		}
 		v = eq + 1;
 		while (*v == ' ' || *v == '\t')
 			v++;
-		v[strcspn(v, "\r\n")] = '\0';
+		for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			;
+		*end = '\0';
 		if (set_opt(o, k, v, where)) {
-			fclose(f);
-			return -EINVAL;
+			ret = -EINVAL;
+			break;
 		}
 	}
 	fclose(f);
-	return 0;
+	return ret;
 }
 
 static int add_host(struct ctl *c, const char *name, const char *token)
@@ -248,6 +282,7 @@ int main(int argc, char **argv)
 	struct ctl_conf *o = &ctl.conf;
 	const char *config = NULL, *token = NULL, *cmd;
 	struct sl_err err = { "" };
+	bool creds = false;
 	int ch, i, ret;
 
 	if (argc > 1 && !strcmp(argv[1], "hostsim"))
@@ -275,6 +310,7 @@ int main(int argc, char **argv)
 		return 2;
 	while ((ch = getopt_long(argc, argv, "c:l:p:d:hV", lo, NULL)) != -1) {
 		const char *key = NULL;
+		char flag[40];
 
 		switch (ch) {
 		case 'c': continue;
@@ -299,11 +335,28 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Try 'sluice-controller --help'.\n");
 			return 2;
 		}
-		if (set_opt(o, key, optarg, key))
+		snprintf(flag, sizeof(flag), "--%s", key);
+		if (set_opt(o, key, optarg, flag))
 			return 2;
 	}
+	/* Under systemd with LoadCredential=tls-cert:... and tls-key:...
+	 * (a key only root may read, handed to the dynamic user): use them
+	 * unless the configuration names files itself. */
+	if (!*o->cert && !*o->key && getenv("CREDENTIALS_DIRECTORY")) {
+		const char *dir = getenv("CREDENTIALS_DIRECTORY");
+		char cert[sizeof(o->cert)], key[sizeof(o->key)];
+
+		if (snprintf(cert, sizeof(cert), "%s/tls-cert", dir) < (int)sizeof(cert) &&
+		    snprintf(key, sizeof(key), "%s/tls-key", dir) < (int)sizeof(key) &&
+		    !access(cert, R_OK) && !access(key, R_OK)) {
+			memcpy(o->cert, cert, sizeof(cert));
+			memcpy(o->key, key, sizeof(key));
+			creds = true;
+		}
+	}
 	if (!*o->cert != !*o->key) {
-		fprintf(stderr, "sluice-controller: TLS needs both tls-cert and tls-key\n");
+		fprintf(stderr, "sluice-controller: TLS needs both tls-cert and tls-key (%s is missing)\n",
+			*o->cert ? "tls-key" : "tls-cert");
 		return 2;
 	}
 	cmd = optind < argc ? argv[optind] : "serve";
@@ -312,6 +365,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sl_log_init("sluice-controller", (enum sl_log_level)o->log_level);
+	if (creds)
+		pr_info("TLS: certificate and key from systemd credentials (%s)",
+			getenv("CREDENTIALS_DIRECTORY"));
 	g_ctl = &ctl;
 	ctl.next_cmd_id = (int64_t)(now_unix() * 1000);
 	ctl.db = db_new(o->db);
