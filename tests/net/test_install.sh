@@ -5,7 +5,7 @@
 # never a "?" in the results), and `make install DESTDIR=...` (the programs,
 # the man pages, the systemd units and the default configuration under the
 # right paths and modes, working together; an edited configuration kept on
-# reinstall; PREFIX honoured; uninstall).
+# reinstall; PREFIX honoured; uninstall); the vagrant/ files.
 . "$(dirname "$0")/../lib.sh"
 S=$$
 CTL() { "$SLUICECTL" "$@"; }
@@ -172,10 +172,33 @@ test_make_install() {
 		t_fail "PREFIX=/usr: $(find "$v" -name 'sluiced*' | tr '\n' ' ')" || return 1
 }
 
+# vagrant/: provision.sh parses and does the README's steps; the
+# Vagrantfile parses (ruby -c, when ruby is installed) and has the box,
+# the CPUs and the multi-VM network docs/controller.md promises.
+test_vagrant_files() {
+	local v=$TOP/vagrant rc=0
+	[ -f "$v/Vagrantfile" ] && [ -x "$v/provision.sh" ] || { t_fail "vagrant/Vagrantfile or an executable vagrant/provision.sh missing"; return 1; }
+	bash -n "$v/provision.sh" || t_fail "provision.sh does not parse" || rc=1
+	grep -q '^\./tools/deps\.sh$' "$v/provision.sh" && grep -q '^make -j' "$v/provision.sh" &&
+		grep -q '^make install$' "$v/provision.sh" || t_fail "provision.sh does not run tools/deps.sh, make and make install" || rc=1
+	grep -q 'ENV.fetch("SLUICE_BOX", "debian/bookworm64")' "$v/Vagrantfile" &&
+		grep -q 'ENV.fetch("SLUICE_CPUS", "2")' "$v/Vagrantfile" &&
+		grep -q 'ENV.fetch("SLUICE_VMS", "1")' "$v/Vagrantfile" &&
+		grep -q 'private_network", ip: vm_ip(k)' "$v/Vagrantfile" &&
+		grep -q 'path: "provision.sh"' "$v/Vagrantfile" || t_fail "the Vagrantfile lacks the box, CPUs, VM count, network or provisioning" || rc=1
+	if command -v ruby >/dev/null; then
+		ruby -c "$v/Vagrantfile" >/dev/null || t_fail "ruby -c Vagrantfile" || rc=1
+	else
+		t_log "no ruby: the Vagrantfile's syntax is not checked"
+	fi
+	return $rc
+}
+
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 command -v iperf3 >/dev/null || { echo "1..0 # SKIP needs iperf3"; exit 0; }
 # No daemon of our own: the demo must start (and stop) one itself.
 t_run "make demo: bring-up, tables, ping, iperf3, the measured line, teardown" test_make_demo
 t_run "the demo fails loudly on a failed ping or iperf3, and still tears down" test_demo_fails_loudly
 t_run "make install DESTDIR: programs, man pages, units, config; reinstall, uninstall, PREFIX" test_make_install
+t_run "vagrant/: provision.sh and the Vagrantfile" test_vagrant_files
 t_done
