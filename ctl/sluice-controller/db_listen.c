@@ -89,8 +89,11 @@ static PGconn *listen_connect(struct db_listener *l, double *clock)
 			break;
 	}
 	if (st != PGRES_POLLING_OK) {
-		pr_debug("database listener: cannot connect: %s",
-			 strtok(PQerrorMessage(c), "\n"));
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+		msg[strcspn(msg, "\n")] = '\0';
+		pr_debug("database listener: cannot connect: %s", msg);
 		PQfinish(c);
 		return NULL;
 	}

@@ -346,6 +346,20 @@ static int send_prometheus(struct lws *wsi, struct http_req *r)
 		fprintf(f, "} %d\n", !strcmp(PQgetvalue(res, (int)i, 1), "online"));
 	}
 	PQclear(res);
+	/* What hosts said they dropped (buffer full): the gaps in metrics. */
+	fputs("# HELP sluice_host_metrics_dropped_total Metrics reports a host dropped because its buffer was full.\n"
+	      "# TYPE sluice_host_metrics_dropped_total counter\n", f);
+	res = db_query(c->db,
+		"SELECT h.id, coalesce(sum((e.data->>'dropped')::bigint), 0) FROM hosts h"
+		" LEFT JOIN events e ON e.host_id = h.id AND e.kind = 'metrics_dropped'"
+		"  AND jsonb_typeof(e.data->'dropped') = 'number'"
+		" GROUP BY h.id ORDER BY h.id", 0, NULL);
+	for (i = 0; res && i < (size_t)PQntuples(res); i++) {
+		fputs("sluice_host_metrics_dropped_total{", f);
+		prom_label(f, "host", PQgetvalue(res, (int)i, 0), true);
+		fprintf(f, "} %s\n", PQgetvalue(res, (int)i, 1));
+	}
+	PQclear(res);
 	for (s = c->sessions; s; s = s->next)
 		n_role[s->role]++;
 	fputs("# HELP sluice_controller_sessions Open WebSocket sessions by role.\n"

@@ -199,7 +199,11 @@ t_buffer_drop() {
 	[ "${ev%%|*}" -ge 10 ] 2>/dev/null || { echo "expected at least 10 dropped reports"; return 1; }
 	# The gap in the table is exactly what the host said it dropped.
 	[ "$ev" = "$gap" ] || return 1
-	grep -E "host h2: ${ev%%|*} metrics reports \(seq [0-9]+ to [0-9]+\) dropped: the buffer of 3000 bytes was full" "$LOG"
+	grep -E "host h2: ${ev%%|*} metrics reports \(seq [0-9]+ to [0-9]+\) dropped: the buffer of 3000 bytes was full" "$LOG" ||
+		return 1
+	# And as a counter for monitoring.
+	curl -s -H "Authorization: Bearer $API_TOKEN" "http://127.0.0.1:$CTL_PORT/metrics" |
+		grep -x "sluice_host_metrics_dropped_total{host=\"h2\"} ${ev%%|*}"
 }
 
 # --- resynchronisation -----------------------------------------------------
