@@ -54,7 +54,10 @@ void db_free(struct db *db);
 /* Connected? Never blocks: a connection is started at most once a second
  * and advanced a step per call (asynchronous connect, connect_timeout). */
 bool db_ready(struct db *db);
-/* The same, waiting up to timeout_ms (start-up and the CLI subcommands). */
+/* The same, letting a connect in progress take up to wait_ms more (the
+ * service thread's tick: a nearby server's handshake is done in one). */
+bool db_ready_within(struct db *db, int wait_ms);
+/* Waits up to timeout_ms, tries included (start-up, CLI subcommands). */
 bool db_wait(struct db *db, int timeout_ms);
 /* A non-blocking connection with the controller's defaults
  * (application_name app, tcp_user_timeout) under those of conninfo. */

@@ -154,7 +154,7 @@ static bool connect_step(struct db *db, int wait_ms)
 	return db->conn != NULL;
 }
 
-static bool db_ready_wait(struct db *db, int wait_ms)
+bool db_ready_within(struct db *db, int wait_ms)
 {
 	uint64_t now = now_ms();
 
@@ -187,7 +187,7 @@ static bool db_ready_wait(struct db *db, int wait_ms)
 
 bool db_ready(struct db *db)
 {
-	return db_ready_wait(db, 0);
+	return db_ready_within(db, 0);
 }
 
 bool db_wait(struct db *db, int timeout_ms)
@@ -197,7 +197,7 @@ bool db_wait(struct db *db, int timeout_ms)
 	for (;;) {
 		uint64_t now = now_ms();
 
-		if (db_ready_wait(db, now < end ? (int)(end - now) : 0))
+		if (db_ready_within(db, now < end ? (int)(end - now) : 0))
 			return true;
 		if (now_ms() >= end)
 			return false;
