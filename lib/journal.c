@@ -127,6 +127,23 @@ bool sl_journal_committed(const char *path)
 	return ok;
 }
 
+int sl_journal_each(const char *path, const char *kind,
+		    int (*fn)(const char *arg, void *ctx), void *ctx)
+{
+	size_t len = 0, klen = strlen(kind);
+	char *buf = read_all(path, &len), *line, *save;
+	int ret = 0;
+
+	if (!buf)
+		return errno == ENOENT ? 0 : -errno;
+	for (line = strtok_r(buf, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, kind, klen) && line[klen] == ' ')
+			ret = fn(line + klen + 1, ctx);
+	free(buf);
+	return ret;
+}
+
 static int rm_tree(const char *path)
 {
 	DIR *d = opendir(path);

@@ -13,7 +13,9 @@
  * (controller-flows), so that it survives a restart of sluiced and goes
  * away with the topology.
  *
- * A relay row is one relay chain of relays.c, tagged with the row's id.
+ * A relay row is one relay chain of relays.c, tagged with the row's id
+ * and version; the tag is saved with the chain (relays_adopt.c), so that
+ * after a restart of sluiced the row still finds its chain.
  *
  * Both are idempotent: a row the host already has at the same version is
  * acknowledged without touching anything (the controller sends every row
@@ -542,13 +544,12 @@ int agent_relay_add(struct daemon *d, json_object *cmd, json_object **res,
 	if (to_node)
 		snprintf(to, sizeof(to), "%.40s:%u", to_node, (unsigned)to_port);
 	ret = relay_add(d, n, from, to_node ? to : NULL, *via ? via : NULL, socks5,
-			mode, res, err);
+			mode, id, version, res, err);
 	if (ret) {
 		sl_err_prefix(err, "relay %lld", (long long)id);
 		return ret;
 	}
 	local = (unsigned)json_object_get_int64(json_object_object_get(*res, "id"));
-	relay_set_ctl(local, id, version);
 	json_object_object_add(*res, "relay", json_object_new_int64(id));
 	json_object_object_add(*res, "unchanged", json_object_new_boolean(0));
 	pr_info("controller: %s: relay %lld (version %lld) is local relay %u",

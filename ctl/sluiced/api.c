@@ -783,7 +783,7 @@ static void cmd_relay_add(struct daemon *d, struct reply *r, json_object *req)
 	n = pick_net(d, r, name);
 	if (!n)
 		return;
-	ret = relay_add(d, n, from, to, via, socks5, mode, &res, &err);
+	ret = relay_add(d, n, from, to, via, socks5, mode, -1, 0, &res, &err);
 	if (ret) {
 		reply_err(r, errno_code(ret), "%s", err.msg);
 		return;

@@ -5,8 +5,9 @@
  *
  * A topology whose journal ends with "commit" was fully up when the previous
  * daemon stopped: it is re-adopted, so a daemon restart never disturbs a
- * running experiment. Anything else (a bring-up killed half way) is rolled
- * back from its journal, so no namespace, interface or pin leaks.
+ * running experiment; so are its relay chains (relays_adopt.c). Anything
+ * else (a bring-up killed half way) is rolled back from its journal, so no
+ * namespace, interface, pin or relay process leaks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ void recover_topologies(struct daemon *d)
 				pr_info("re-adopted topology %s (%u nodes, %u links)",
 					names[i], net->topo->n_nodes,
 					net->topo->n_links);
+				relays_adopt(d, net);
 				continue;
 			}
 			sl_net_free(net);

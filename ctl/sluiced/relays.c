@@ -9,6 +9,11 @@
  * *:P and forwarding to B:P, one in B forwarding to C:P, one in C
  * forwarding to D:Q. An unmodified client in A connects to A:P (or
  * 127.0.0.1:P); the bytes are spliced in the kernel at every hop.
+ *
+ * Every hop's pid and start time are journaled (so that `down` and crash
+ * recovery stop it) and every chain is written to the topology's state
+ * file (relays_adopt.c), so that a restarted sluiced takes the chains
+ * back instead of leaking their processes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,32 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 
 #include <sluice/addr.h>
 #include <sluice/journal.h>
 #include <sluice/log.h>
 
-#include "sluiced.h"
+#include "relays.h"
 
-#define RELAY_HOPS_MAX 16
-
-struct relay {
-	unsigned id;
-	char topo[SL_TOPO_NAME_MAX];
-	char spec[256]; /* for list: "h1:9000 -> r1 -> r2 -> h3:5201" */
-	char mode[16];
-	unsigned n;
-	pid_t pid[RELAY_HOPS_MAX]; /* 0: ended (reaped) */
-	char node[RELAY_HOPS_MAX][SL_NAME_MAX];
-	/* The controller's relay row this one carries (agent_rows.c), and
-	 * its version; ctl_id -1 for relays made through the local API. */
-	int64_t ctl_id, ctl_version;
-};
-
-static struct relay *relays;
-static size_t n_relays;
-static unsigned next_id;
+struct relay *relays;
+size_t n_relays;
+unsigned relay_next_id;
 
 /* Where sluice-relay is: beside sluiced, in tools/ beside it, or on PATH. */
 void relay_binary(char *out, size_t len)
@@ -70,7 +61,7 @@ void relay_binary(char *out, size_t len)
 
 /* Start time of a process (field 22 of /proc/PID/stat): with the pid it
  * names the process without the risk of a reused pid. */
-static unsigned long long proc_start(pid_t pid)
+unsigned long long relay_proc_start(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long v = 0;
@@ -110,19 +101,71 @@ static void stop_pid(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* Starts one hop; waits for its "ready" line. */
-static pid_t spawn_hop(struct daemon *d, const char *topo, const char *node,
-		       const char *listen, const char *to, const char *mode,
-		       struct sl_err *err)
+/* A process that is not our child: signalled through its pidfd, which
+ * cannot reach a later process that reuses the pid, and waited for by
+ * polling it (readable once the process has exited). */
+static void stop_pidfd(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd_send_signal(pidfd, SIGTERM, NULL, 0) && errno == ESRCH)
+		return;
+	if (poll(&p, 1, 1000) == 1)
+		return;
+	pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	poll(&p, 1, 1000);
+}
+
+void relay_hop_stop(struct relay_hop *h)
+{
+	if (h->pid > 0) {
+		if (h->pidfd >= 0)
+			stop_pidfd(h->pidfd);
+		else
+			stop_pid(h->pid);
+	}
+	if (h->pidfd >= 0)
+		close(h->pidfd); /* leaves the watch set with it */
+	h->pidfd = -1;
+	h->pid = 0;
+}
+
+void relay_hop_argv(const char *bin, const char *ns, const char *mode,
+		    const struct relay_hop *h, const char *argv[12])
+{
+	int i = 0;
+
+	argv[i++] = bin;
+	argv[i++] = "--netns";
+	argv[i++] = ns;
+	argv[i++] = "--listen";
+	argv[i++] = h->listen;
+	if (h->to[0]) {
+		argv[i++] = "--to";
+		argv[i++] = h->to;
+	} else {
+		argv[i++] = "--socks5";
+	}
+	argv[i++] = "--mode";
+	argv[i++] = mode;
+	argv[i] = NULL;
+}
+
+/* Starts hop h of a chain in topology topo; waits for its "ready" line
+ * and fills h->pid and h->start. */
+static int spawn_hop(struct daemon *d, const char *topo, const char *mode,
+		     struct relay_hop *h, struct sl_err *err)
 {
 	char bin[4096], ns[128], logp[400], line[256] = "";
+	const char *argv[12];
 	int out[2], logfd;
 	struct pollfd pfd;
 	size_t got = 0;
 	pid_t pid;
 
 	relay_binary(bin, sizeof(bin));
-	sl_netns_node(topo, node, ns, sizeof(ns));
+	sl_netns_node(topo, h->node, ns, sizeof(ns));
+	relay_hop_argv(bin, ns, mode, h, argv);
 	snprintf(logp, sizeof(logp), "%s/topo/%s/relays.log", d->rundir, topo);
 	if (pipe2(out, O_CLOEXEC))
 		return sl_err_set(err, errno, "pipe: %s", strerror(errno));
@@ -141,12 +184,7 @@ static pid_t spawn_hop(struct daemon *d, const char *topo, const char *node,
 		logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (logfd >= 0)
 			dup2(logfd, 2);
-		if (to)
-			execlp(bin, bin, "--netns", ns, "--listen", listen, "--to", to,
-			       "--mode", mode, (char *)NULL);
-		else
-			execlp(bin, bin, "--netns", ns, "--listen", listen, "--socks5",
-			       "--mode", mode, (char *)NULL);
+		execvp(bin, (char *const *)argv);
 		dprintf(2, "sluiced: cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
@@ -166,9 +204,12 @@ static pid_t spawn_hop(struct daemon *d, const char *topo, const char *node,
 	if (strncmp(line, "ready ", 6)) {
 		stop_pid(pid);
 		return sl_err_set(err, EIO, "relay on %s (listen %s) did not start; "
-				  "see %s", node, listen, logp);
+				  "see %s", h->node, h->listen, logp);
 	}
-	return pid;
+	h->pid = pid;
+	h->start = relay_proc_start(pid);
+	h->pidfd = -1;
+	return 0;
 }
 
 static struct sl_journal *topo_journal(struct daemon *d, const char *topo)
@@ -214,14 +255,14 @@ static int split_endpoint(const char *s, char *node, size_t len, unsigned *port,
 
 int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 	      const char *to, const char *via, bool socks5, const char *mode,
-	      json_object **res, struct sl_err *err)
+	      int64_t ctl_id, int64_t ctl_version, json_object **res,
+	      struct sl_err *err)
 {
-	char hops[RELAY_HOPS_MAX + 1][SL_NAME_MAX], addr[64], target[96],
-		listen[32], *v = NULL, *tok, *save;
+	char hops[RELAY_HOPS_MAX + 1][SL_NAME_MAX], addr[64], listen[32],
+		*v = NULL, *tok, *save;
 	unsigned port, tport = 0, nh = 0, i;
 	struct sl_journal *j;
 	struct relay r = { 0 };
-	struct relay *nr;
 	int ret = 0;
 
 	if (!mode)
@@ -262,42 +303,39 @@ int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 		if ((ret = node_addr(n, hops[i], addr, sizeof(addr), err)))
 			return ret;
 	j = topo_journal(d, n->topo->name);
-	r.id = next_id++;
-	r.ctl_id = -1;
+	r.id = relay_next_id++;
+	r.ctl_id = ctl_id;
+	r.ctl_version = ctl_version;
 	snprintf(r.topo, sizeof(r.topo), "%s", n->topo->name);
 	snprintf(r.mode, sizeof(r.mode), "%s", mode);
 	snprintf(listen, sizeof(listen), "*:%u", port);
 	/* Last hop first: each relay's target is listening before it. */
 	for (i = socks5 ? 1 : nh; i-- > 0;) {
-		pid_t pid;
+		struct relay_hop *h = &r.hop[r.n];
 
-		if (socks5) {
-			pid = spawn_hop(d, n->topo->name, hops[0], listen, NULL, mode, err);
-		} else {
+		snprintf(h->node, sizeof(h->node), "%s", hops[i]);
+		snprintf(h->listen, sizeof(h->listen), "%s", listen);
+		if (!socks5) {
 			node_addr(n, hops[i + 1], addr, sizeof(addr), NULL);
-			snprintf(target, sizeof(target), "%s:%u", addr,
+			snprintf(h->to, sizeof(h->to), "%s:%u", addr,
 				 i + 1 == nh ? tport : port);
-			pid = spawn_hop(d, n->topo->name, hops[i], listen, target, mode, err);
 		}
-		if (pid < 0) {
-			ret = pid;
+		ret = spawn_hop(d, n->topo->name, mode, h, err);
+		if (ret)
 			break;
-		}
-		r.pid[r.n] = pid;
-		snprintf(r.node[r.n], sizeof(r.node[0]), "%s", hops[i]);
 		r.n++;
 		if (j) {
 			char p[32], st[32];
 
-			snprintf(p, sizeof(p), "%d", (int)pid);
-			snprintf(st, sizeof(st), "%llu", proc_start(pid));
+			snprintf(p, sizeof(p), "%d", (int)h->pid);
+			snprintf(st, sizeof(st), "%llu", h->start);
 			sl_journal_add(j, "proc", p, st, NULL);
 		}
 	}
 	sl_journal_free(j);
 	if (ret) {
 		for (i = 0; i < r.n; i++)
-			stop_pid(r.pid[i]);
+			relay_hop_stop(&r.hop[i]);
 		return ret;
 	}
 	if (socks5) {
@@ -314,14 +352,12 @@ int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 			snprintf(r.spec + len, sizeof(r.spec) - len, " -> %s:%u",
 				 hops[nh], tport);
 	}
-	nr = realloc(relays, (n_relays + 1) * sizeof(*relays));
-	if (!nr) {
+	if (relay_append(&r)) {
 		for (i = 0; i < r.n; i++)
-			stop_pid(r.pid[i]);
+			relay_hop_stop(&r.hop[i]);
 		return sl_err_set(err, ENOMEM, "out of memory");
 	}
-	relays = nr;
-	relays[n_relays++] = r;
+	relays_save(d, r.topo);
 	pr_info("%s: relay %u: %s (%s, %u processes)", r.topo, r.id, r.spec, mode, r.n);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "id", json_object_new_int64(r.id));
@@ -330,30 +366,45 @@ int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 	return 0;
 }
 
+int relay_append(const struct relay *r)
+{
+	struct relay *nr = realloc(relays, (n_relays + 1) * sizeof(*relays));
+
+	if (!nr)
+		return -ENOMEM;
+	relays = nr;
+	relays[n_relays++] = *r;
+	return 0;
+}
+
 static void remove_at(size_t i)
 {
 	unsigned k;
 
 	for (k = 0; k < relays[i].n; k++)
-		stop_pid(relays[i].pid[k]);
+		relay_hop_stop(&relays[i].hop[k]);
 	memmove(&relays[i], &relays[i + 1], (n_relays - i - 1) * sizeof(*relays));
 	n_relays--;
 }
 
 int relay_del(struct daemon *d, unsigned id, struct sl_err *err)
 {
+	char topo[SL_TOPO_NAME_MAX];
 	size_t i;
 
 	for (i = 0; i < n_relays; i++) {
 		if (relays[i].id == id) {
 			pr_info("%s: relay %u stopped", relays[i].topo, id);
+			snprintf(topo, sizeof(topo), "%s", relays[i].topo);
 			remove_at(i);
+			relays_save(d, topo);
 			return 0;
 		}
 	}
 	return sl_err_set(err, ENOENT, "no relay %u", id);
 }
 
+/* The state file goes with the topology's directory (sl_net_destroy). */
 void relays_stop_topology(struct daemon *d, const char *topo)
 {
 	size_t i = 0;
@@ -387,12 +438,16 @@ json_object *relay_list(struct daemon *d, const char *topo)
 			json_object_object_add(o, "controller_id",
 					       json_object_new_int64(relays[i].ctl_id));
 		for (k = 0; k < relays[i].n; k++) {
+			const struct relay_hop *h = &relays[i].hop[k];
 			json_object *p = json_object_new_object();
 
-			json_object_object_add(p, "node", json_object_new_string(relays[i].node[k]));
-			json_object_object_add(p, "pid", json_object_new_int(relays[i].pid[k]));
+			json_object_object_add(p, "node", json_object_new_string(h->node));
+			json_object_object_add(p, "pid", json_object_new_int(h->pid));
 			json_object_object_add(p, "running", json_object_new_boolean(
-				relays[i].pid[k] > 0 && kill(relays[i].pid[k], 0) == 0));
+				h->pid > 0 && kill(h->pid, 0) == 0));
+			/* started by an earlier sluiced and taken back */
+			json_object_object_add(p, "adopted",
+					       json_object_new_boolean(h->pidfd >= 0));
 			json_object_array_add(nodes, p);
 		}
 		json_object_object_add(o, "processes", nodes);
@@ -415,58 +470,70 @@ int relay_find_ctl(int64_t ctl_id, unsigned *id, int64_t *version)
 	return -ENOENT;
 }
 
-void relay_set_ctl(unsigned id, int64_t ctl_id, int64_t version)
+/* A hop ended: that breaks its chain, an error the controller hears of.
+ * Its pid is forgotten, so that stopping the chain later never signals a
+ * reused pid. */
+static void hop_ended(struct daemon *d, struct relay *r, unsigned k,
+		      const char *how)
 {
-	size_t i;
+	json_object *data;
+	char msg[512];
 
-	for (i = 0; i < n_relays; i++) {
-		if (relays[i].id == id) {
-			relays[i].ctl_id = ctl_id;
-			relays[i].ctl_version = version;
-		}
-	}
+	snprintf(msg, sizeof(msg), "relay process %d on %s ended%s", (int)r->hop[k].pid,
+		 r->hop[k].node, how);
+	r->hop[k].pid = 0;
+	if (r->hop[k].pidfd >= 0)
+		close(r->hop[k].pidfd);
+	r->hop[k].pidfd = -1;
+	pr_warn("%s: relay %u (%s): %s", r->topo, r->id, r->spec, msg);
+	data = json_object_new_object();
+	json_object_object_add(data, "relay", json_object_new_int64(r->id));
+	if (r->ctl_id >= 0)
+		json_object_object_add(data, "controller_id",
+				       json_object_new_int64(r->ctl_id));
+	json_object_object_add(data, "node", json_object_new_string(r->hop[k].node));
+	agent_event(d, "error", r->topo, NULL, NULL, data,
+		    "relay %u (%s): %s", r->id, r->spec, msg);
+	relays_save(d, r->topo);
 }
 
 /*
- * Reaps relays that ended by themselves (SIGCHLD). A hop that ends breaks
- * its chain: that is an error the controller hears about. Its pid is
- * forgotten, so that stopping the chain later never signals a reused pid.
+ * Reaps relays that ended by themselves: children of this daemon
+ * (SIGCHLD), and hops adopted from an earlier daemon (their pidfds are
+ * readable; relays_fd()). The exit status of an adopted hop is its
+ * parent's to know, not ours.
  */
 void relays_reap(struct daemon *d)
 {
+	size_t i;
+	unsigned k;
 	pid_t pid;
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		const struct relay *r = NULL;
-		json_object *data;
-		char msg[512];
-		size_t i;
-		unsigned k = 0;
+		char how[64];
+		bool found = false;
 
-		for (i = 0; i < n_relays && !r; i++)
-			for (k = 0; k < relays[i].n; k++)
-				if (relays[i].pid[k] == pid) {
-					relays[i].pid[k] = 0;
-					r = &relays[i];
-					break;
-				}
-		snprintf(msg, sizeof(msg), "relay process %d%s%s ended (%s %d)",
-			 (int)pid, r ? " on " : "", r ? r->node[k] : "",
+		snprintf(how, sizeof(how), " (%s %d)",
 			 WIFSIGNALED(st) ? "signal" : "status",
 			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-		if (!r) {
-			pr_warn("%s", msg);
-			continue;
-		}
-		pr_warn("%s: relay %u (%s): %s", r->topo, r->id, r->spec, msg);
-		data = json_object_new_object();
-		json_object_object_add(data, "relay", json_object_new_int64(r->id));
-		if (r->ctl_id >= 0)
-			json_object_object_add(data, "controller_id",
-					       json_object_new_int64(r->ctl_id));
-		json_object_object_add(data, "node", json_object_new_string(r->node[k]));
-		agent_event(d, "error", r->topo, NULL, NULL, data,
-			    "relay %u (%s): %s", r->id, r->spec, msg);
+		for (i = 0; i < n_relays && !found; i++)
+			for (k = 0; k < relays[i].n && !found; k++)
+				if (relays[i].hop[k].pid == pid &&
+				    relays[i].hop[k].pidfd < 0) {
+					hop_ended(d, &relays[i], k, how);
+					found = true;
+				}
+		if (!found)
+			pr_warn("relay process %d ended%s", (int)pid, how);
 	}
+	for (i = 0; i < n_relays; i++)
+		for (k = 0; k < relays[i].n; k++) {
+			struct pollfd p = { .fd = relays[i].hop[k].pidfd,
+					    .events = POLLIN };
+
+			if (p.fd >= 0 && poll(&p, 1, 0) == 1)
+				hop_ended(d, &relays[i], k,
+					  " (it was started by an earlier sluiced)");
+		}
 }

@@ -141,7 +141,7 @@ int server_run(struct daemon *d, int ready_fd)
 	struct epoll_event ev, evs[16];
 	struct timeval tv = { .tv_sec = 10 };
 	sigset_t mask;
-	int lfd, sfd, ep, i, ret = 0;
+	int lfd, sfd, ep, rfd, i, ret = 0;
 
 	for (i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
@@ -165,6 +165,12 @@ int server_run(struct daemon *d, int ready_fd)
 	if (d->agent) {
 		ev.data.fd = sl_hostagent_fd(d->agent);
 		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
+	/* Relay hops an earlier sluiced started send no SIGCHLD here. */
+	rfd = relays_fd();
+	if (rfd >= 0) {
+		ev.data.fd = rfd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev);
 	}
 
 	pr_info("sluiced %s listening on %s", SLUICE_VERSION, d->socket_path);
@@ -197,6 +203,8 @@ int server_run(struct daemon *d, int ready_fd)
 						"a new sluiced re-adopts them)", si.ssi_signo);
 					d->stop = true;
 				}
+			} else if (fd == rfd) {
+				relays_reap(d);
 			} else if (d->agent && fd == sl_hostagent_fd(d->agent)) {
 				json_object *cmd;
 

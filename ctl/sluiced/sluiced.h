@@ -73,19 +73,29 @@ json_object *agent_capabilities(struct daemon *d);
 json_object *agent_capacity(struct daemon *d);
 
 /* relays.c: TCP relay chains on nodes (sluice-relay processes). */
+/* ctl_id, ctl_version: the controller's relay row it carries (kept
+ * across restarts of sluiced), or -1, 0 for a relay of the local API. */
 int relay_add(struct daemon *d, struct sl_net *n, const char *from,
 	      const char *to, const char *via, bool socks5, const char *mode,
-	      json_object **res, struct sl_err *err);
+	      int64_t ctl_id, int64_t ctl_version, json_object **res,
+	      struct sl_err *err);
 int relay_del(struct daemon *d, unsigned id, struct sl_err *err);
 json_object *relay_list(struct daemon *d, const char *topo);
 /* The local relay that carries the controller's relay ctl_id. */
 int relay_find_ctl(int64_t ctl_id, unsigned *id, int64_t *version);
-void relay_set_ctl(unsigned id, int64_t ctl_id, int64_t version);
 /* Where sluice-relay is (beside sluiced, in tools/, else "sluice-relay"
  * on PATH). */
 void relay_binary(char *out, size_t len);
 void relays_stop_topology(struct daemon *d, const char *topo);
+/* Reaps hops that ended: on SIGCHLD, and when relays_fd() is readable. */
 void relays_reap(struct daemon *d);
+/* relays_adopt.c: after a restart, takes back the chains of re-adopted
+ * topology n whose processes are still the ones started for them, and
+ * stops every other relay process journaled for n. */
+void relays_adopt(struct daemon *d, struct sl_net *n);
+/* Readable when a hop started by an earlier sluiced ends (an epoll fd of
+ * their pidfds); -1 if it cannot be made. */
+int relays_fd(void);
 
 /* server.c */
 int server_run(struct daemon *d, int ready_fd);

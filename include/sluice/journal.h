@@ -34,6 +34,14 @@ int sl_journal_commit(struct sl_journal *j, struct sl_err *err);
 bool sl_journal_committed(const char *path);
 
 /*
+ * Calls fn(arg, ctx) for each line "<kind> <arg>" of the journal at path,
+ * oldest first, arg being the rest of the line; a non-zero return stops
+ * the walk and is returned. A missing journal has no lines (returns 0).
+ */
+int sl_journal_each(const char *path, const char *kind,
+		    int (*fn)(const char *arg, void *ctx), void *ctx);
+
+/*
  * Removes every object named in the journal at path, newest first, then the
  * journal itself. Objects already gone are fine. Returns 0 when everything
  * is gone, else the first error (and goes on with the rest).
