@@ -3,7 +3,7 @@
  * cmd_controller.c - sluicectl --controller URL: the commands that go to
  * sluice-controller's REST API (docs/controller.md) instead of the local
  * sluiced: up, down, list, link set, and stats, hosts, policy, which only
- * exist there.
+ * exist there. relay's are in cmd_remote_relay.c, with these helpers.
  *
  * Every call is one blocking HTTP request through lib/ctl_client.c. The
  * HTTP status becomes the exit status the same way for every command
@@ -33,25 +33,13 @@
 #define URL_MAX 512
 
 enum {
-	RO_CONTROLLER = 0x2000,
-	RO_TOKEN,
-	RO_INSECURE,
-	RO_CACERT,
-	RO_HOST,
+	RO_HOST = RO_CACERT + 1,
 	RO_TIMEOUT,
 	RO_NO_WAIT,
 	RO_DIR,
 };
 
-/* The controller options, accepted by every command that goes there. */
-#define REMOTE_OPTS                                                       \
-	{ "controller", required_argument, NULL, RO_CONTROLLER },         \
-	{ "token", required_argument, NULL, RO_TOKEN },                   \
-	{ "insecure", no_argument, NULL, RO_INSECURE },                   \
-	{ "cacert", required_argument, NULL, RO_CACERT }
-
-/* Applies a controller option; false when o is not one. */
-static bool remote_opt(struct ctl *ctl, int o)
+bool ctl_remote_opt(struct ctl *ctl, int o)
 {
 	switch (o) {
 	case RO_CONTROLLER:
@@ -75,7 +63,7 @@ static bool remote_opt(struct ctl *ctl, int o)
 static bool is_remote_capable(const char *name)
 {
 	static const char *const names[] = { "up", "down", "list", "link",
-					     "stats", "hosts", "policy" };
+					     "stats", "hosts", "policy", "relay" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -179,8 +167,8 @@ static int rest_error(struct ctl *ctl, int status, json_object *reply)
  * One request; prints any error. Returns an exit status; on success
  * *reply is the answer (maybe NULL), which the caller puts.
  */
-static int rest(struct ctl *ctl, const char *method, const char *path,
-		json_object *body, json_object **reply)
+int ctl_rest(struct ctl *ctl, const char *method, const char *path,
+	     json_object *body, json_object **reply)
 {
 	struct sl_err err = { { 0 } };
 	int status, ret;
@@ -565,7 +553,7 @@ static int remote_up(struct ctl *ctl, const struct ctl_cmd *cmd,
 		json_object_object_add(body, "host",
 				       json_object_new_string(uo->host));
 	t0 = now_s();
-	ret = rest(ctl, "POST", "/api/topologies", body, &reply);
+	ret = ctl_rest(ctl, "POST", "/api/topologies", body, &reply);
 	if (ret)
 		goto out;
 	snprintf(host, sizeof(host), "%s", ctl_jstr(reply, "host", "?"));
@@ -621,7 +609,7 @@ static int cmd_remote_up(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 	optind = 0;
 	while ((o = ctl_getopt(ctl, cmd, argc, argv, "n:", opts)) != -1) {
-		if (remote_opt(ctl, o))
+		if (ctl_remote_opt(ctl, o))
 			continue;
 		switch (o) {
 		case 'n':
@@ -672,7 +660,7 @@ static int down_one(struct ctl *ctl, const char *name, json_object *all)
 	int ret;
 
 	snprintf(path, sizeof(path), "/api/topologies/%s", name);
-	ret = rest(ctl, "DELETE", path, NULL, &reply);
+	ret = ctl_rest(ctl, "DELETE", path, NULL, &reply);
 	if (ret)
 		return ret;
 	if (all) {
@@ -713,7 +701,7 @@ static int cmd_remote_down(struct ctl *ctl, const struct ctl_cmd *cmd,
 
 	optind = 0;
 	while ((o = ctl_getopt(ctl, cmd, argc, argv, "a", opts)) != -1) {
-		if (remote_opt(ctl, o))
+		if (ctl_remote_opt(ctl, o))
 			continue;
 		switch (o) {
 		case 'a':
@@ -745,7 +733,7 @@ static int cmd_remote_down(struct ctl *ctl, const struct ctl_cmd *cmd,
 	if (!every)
 		return ctl_usage_error(cmd,
 				       "missing NAME: through a controller, name the topology or give --all");
-	ret = rest(ctl, "GET", "/api/topologies", NULL, &snap);
+	ret = ctl_rest(ctl, "GET", "/api/topologies", NULL, &snap);
 	if (ret)
 		return ret;
 	topos = ctl_jarray(snap, "topologies");
@@ -786,7 +774,7 @@ static int plain_args(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 
 	optind = 0;
 	while ((o = ctl_getopt(ctl, cmd, argc, argv, "", opts)) != -1) {
-		if (remote_opt(ctl, o))
+		if (ctl_remote_opt(ctl, o))
 			continue;
 		if (o == CTL_OPT_HELP) {
 			ctl_print_help(cmd);
@@ -827,7 +815,7 @@ static int cmd_remote_list(struct ctl *ctl, const struct ctl_cmd *cmd,
 	ret = plain_args(ctl, cmd, argc, argv, NULL);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = rest(ctl, "GET", "/api/topologies", NULL, &res);
+	ret = ctl_rest(ctl, "GET", "/api/topologies", NULL, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -871,7 +859,7 @@ static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
 	ret = plain_args(ctl, cmd, argc, argv, NULL);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = rest(ctl, "GET", "/api/hosts", NULL, &res);
+	ret = ctl_rest(ctl, "GET", "/api/hosts", NULL, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -952,7 +940,7 @@ static int cmd_remote_stats(struct ctl *ctl, const struct ctl_cmd *cmd,
 		return ret < 0 ? CTL_EXIT_OK : ret;
 	snprintf(path, sizeof(path), "/api/stats%s%s", name ? "?topology=" : "",
 		 name ? name : "");
-	ret = rest(ctl, "GET", path, NULL, &res);
+	ret = ctl_rest(ctl, "GET", path, NULL, &res);
 	if (ret)
 		return ret;
 	if (ctl->json) {
@@ -1001,7 +989,7 @@ static int put_policy(struct ctl *ctl, const char *topo, const char *a,
 	json_object_object_add(body, "b", json_object_new_string(b));
 	json_object_object_add(body, "dir", json_object_new_string(dir));
 	json_object_object_add(body, "policy", policy);
-	ret = rest(ctl, "PUT", "/api/policy", body, &reply);
+	ret = ctl_rest(ctl, "PUT", "/api/policy", body, &reply);
 	if (!ret) {
 		if (ctl->json)
 			ctl_print_json(reply);
@@ -1035,7 +1023,7 @@ static int cmd_remote_policy(struct ctl *ctl, const struct ctl_cmd *cmd,
 	/* "policy set ..." then operands; options anywhere */
 	optind = 0;
 	while ((o = ctl_getopt(ctl, cmd, argc, argv, "d:", opts)) != -1) {
-		if (remote_opt(ctl, o))
+		if (ctl_remote_opt(ctl, o))
 			continue;
 		switch (o) {
 		case 'd':
@@ -1085,15 +1073,14 @@ static int cmd_remote_policy(struct ctl *ctl, const struct ctl_cmd *cmd,
 			  argv[optind + 2], dir, policy);
 }
 
-/* The topology that has node A, when exactly one has it. */
-static int find_topology(struct ctl *ctl, const struct ctl_cmd *cmd,
-			 const char *a, char *out, size_t len)
+int ctl_remote_find_topology(struct ctl *ctl, const char *a, char *out,
+			     size_t len)
 {
 	json_object *snap = NULL, *topos, *e, *nodes;
 	size_t i, j, n, found = 0;
 	int ret;
 
-	ret = rest(ctl, "GET", "/api/topologies", NULL, &snap);
+	ret = ctl_rest(ctl, "GET", "/api/topologies", NULL, &snap);
 	if (ret)
 		return ret;
 	topos = ctl_jarray(snap, "topologies");
@@ -1162,7 +1149,7 @@ static int cmd_remote_link(struct ctl *ctl, const struct ctl_cmd *cmd,
 
 	optind = 0;
 	while ((o = ctl_getopt(ctl, cmd, argc, argv, "n:", opts)) != -1) {
-		if (remote_opt(ctl, o))
+		if (ctl_remote_opt(ctl, o))
 			continue;
 		switch (o) {
 		case 'n':
@@ -1230,7 +1217,7 @@ static int cmd_remote_link(struct ctl *ctl, const struct ctl_cmd *cmd,
 		return CTL_EXIT_USAGE;
 	}
 	if (!*topo) {
-		ret = find_topology(ctl, cmd, a, topo, sizeof(topo));
+		ret = ctl_remote_find_topology(ctl, a, topo, sizeof(topo));
 		if (ret) {
 			json_object_put(policy);
 			return ret;
@@ -1259,6 +1246,7 @@ int cmd_remote(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		{ "stats", cmd_remote_stats },
 		{ "hosts", cmd_remote_hosts },
 		{ "policy", cmd_remote_policy },
+		{ "relay", cmd_remote_relay },
 	};
 	size_t i;
 	int k;

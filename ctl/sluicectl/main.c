@@ -236,6 +236,14 @@ static const struct ctl_cmd commands[] = {
 	  "one in B and one in C, the last forwarding to D:Q. --socks5 NODE:PORT\n"
 	  "runs a SOCKS5 front (RFC 1928 CONNECT, no authentication) on NODE.\n"
 	  "Relayed bytes skip the link policies on the way (see docs/relay.md).\n"
+	  "Chains stop with their topology; a restarted sluiced takes them back.\n"
+	  "\n"
+	  "With --controller URL, a chain is a relay row at the controller: add\n"
+	  "stores it (and returns then; the controller starts it on the host of\n"
+	  "the first node, which records an error event if it cannot), list shows\n"
+	  "the rows (ID TOPOLOGY RELAY MODE ENABLED HOST VERSION), del ID deletes\n"
+	  "the row of that id, and its host stops the chain. --name defaults to\n"
+	  "the controller's one topology that has the node.\n"
 	  "\n"
 	  "Options:\n"
 	  "  --from NODE:PORT   the entry relay and its port\n"
@@ -250,7 +258,9 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl exec h1 -- iperf3 -c 127.0.0.1 -p 9000\n"
 	  "  sluicectl relay add --socks5 h1:1080\n"
 	  "  sluicectl relay list\n"
-	  "  sluicectl relay del 0\n",
+	  "  sluicectl relay del 0\n"
+	  "  sluicectl --controller http://ctl:7700 relay add --from h1:9000 --to h2:5201 --via r1\n"
+	  "  sluicectl --controller http://ctl:7700 relay list\n",
 	  NULL },
 	{ "flow", cmd_flow, "flow add RULE... | del ID | list [--name TOPO]",
 	  "manage the flow table (per-flow mode and class)",

@@ -33,7 +33,8 @@ struct ctl {
 	bool quiet;
 	int verbose;
 	/* --controller URL or $SLUICE_CONTROLLER: up, down, list, link set,
-	 * stats, hosts, policy go to sluice-controller (cmd_controller.c) */
+	 * relay, stats, hosts, policy go to sluice-controller
+	 * (cmd_controller.c, cmd_remote_relay.c) */
 	const char *controller;
 	bool controller_env; /* from $SLUICE_CONTROLLER, not a flag */
 	const char *token;   /* --token or $SLUICE_TOKEN */
@@ -86,7 +87,7 @@ int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv)
 void cmd_gen_help(FILE *f);
 
 /* cmd_controller.c: the commands through sluice-controller's REST API.
- * cmd_remote runs up, down, list, link through the controller, and
+ * cmd_remote runs up, down, list, link, relay through the controller, and
  * stats, hosts, policy (which exist only there). */
 int cmd_remote(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	       char **argv);
@@ -94,6 +95,36 @@ int cmd_remote(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
  * or --controller is among its words. */
 bool ctl_remote_wanted(const struct ctl *ctl, const struct ctl_cmd *cmd,
 		       int argc, char **argv);
+
+/* The controller options, accepted by every command that goes there: put
+ * REMOTE_OPTS in its getopt table and let ctl_remote_opt() take them. */
+enum {
+	RO_CONTROLLER = 0x2000,
+	RO_TOKEN,
+	RO_INSECURE,
+	RO_CACERT,
+};
+#define REMOTE_OPTS                                                       \
+	{ "controller", required_argument, NULL, RO_CONTROLLER },         \
+	{ "token", required_argument, NULL, RO_TOKEN },                   \
+	{ "insecure", no_argument, NULL, RO_INSECURE },                   \
+	{ "cacert", required_argument, NULL, RO_CACERT }
+/* Applies a controller option; false when o is not one. */
+bool ctl_remote_opt(struct ctl *ctl, int o);
+/*
+ * One request to the controller's REST API; prints any error (the
+ * controller's own message). Returns an exit status (2xx: 0, 400: 2, else
+ * 1); on success *reply is the answer (maybe NULL), which the caller puts.
+ */
+int ctl_rest(struct ctl *ctl, const char *method, const char *path,
+	     json_object *body, json_object **reply);
+/* The topology at the controller that has node a, when exactly one has
+ * it; else prints why and returns CTL_EXIT_FAIL. */
+int ctl_remote_find_topology(struct ctl *ctl, const char *a, char *out,
+			     size_t len);
+/* cmd_remote_relay.c: relay add|del|list as relay rows at the controller. */
+int cmd_remote_relay(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
+		     char **argv);
 void cmd_link_help(FILE *f);
 
 /* output.c: messages, usage errors, option parsing, tables, JSON. */

@@ -7,7 +7,8 @@
 # the kernel under 200 ms); metrics reach the database; the controller is
 # killed and restarted without a gap in the metrics; down removes it all.
 # On the way: the hello's capabilities and capacity, flow rows (psycopg2)
-# in sluiced's flow table, relay rows (REST) as relays carrying TCP, link
+# in sluiced's flow table, relay rows (REST, sluicectl --controller relay)
+# as relays carrying TCP, taken back by a restarted sluiced, link
 # events and error events in the database, per-cell counters of a
 # normal-mode link in cell_metrics and /metrics.
 # The topology gets a name unique to this run, so that a demo another test
@@ -520,6 +521,80 @@ t_rows_resync() {
 		! '$SLUICECTL' --json relay list | grep -q '\"controller_id\": $rid'"
 }
 
+# the pids of the local chain that carries the controller's relay row $1
+ctl_relay_pids() {
+	"$SLUICECTL" --json relay list | "$PY" -c 'import json, sys
+for r in json.load(sys.stdin)["relays"]:
+    if r.get("controller_id") == int(sys.argv[1]):
+        print(" ".join(str(p["pid"]) for p in r["processes"] if p["running"]))' "$1"
+}
+
+has_ctl_relay() { [ "$(ctl_relay_pids "$1" | wc -w)" -gt 0 ]; }
+not_ctl_relay() {
+	"$SLUICECTL" --json relay list | "$PY" -c 'import json, sys
+sys.exit(any(r.get("controller_id") == int(sys.argv[1]) for r in json.load(sys.stdin)["relays"]))' "$1"
+}
+
+# iperf3 from h1 to 127.0.0.1:$1, a one-shot server on h2:$2; > 100 kB.
+iperf_via() {
+	local out
+	"$SLUICECTL" exec "$T:h2" iperf3 -s -1 -D -p "$2" || return 1
+	sleep 0.3
+	out=$("$SLUICECTL" exec "$T:h1" iperf3 -c 127.0.0.1 -p "$1" -t 1 -J) || { echo "$out" | tail -3; return 1; }
+	echo "$out" | "$PY" -c 'import json,sys; b = json.load(sys.stdin)["end"]["sum_received"]["bytes"]; print("bytes through the relay:", b); sys.exit(b < 100000)'
+}
+
+# sluicectl --controller relay add|list|del: a row the host runs as a chain
+# carrying TCP; sluiced killed -9 and started again takes the chain back
+# with its tag, so the row's later delete still stops it.
+t_relay_cli() {
+	local out id pids rc p mark
+	command -v iperf3 >/dev/null || { t_skip_why "iperf3 missing"; return 77; }
+	out=$(SC relay add --from h1:9010 --to h2:5210 --via r1) || { echo "$out"; return 1; }
+	echo "$out"
+	id=$(echo "$out" | sed -n 's/^relay \([0-9]*\): h1:9010 -> r1 -> h2:5210 (splice) stored at the controller, which starts it on the host of '"$T"':h1$/\1/p')
+	[ -n "$id" ] || return 1
+	out=$(SC relay list --name "$T") || return 1
+	echo "$out"
+	echo "$out" | grep -Eq "^$id +$T +h1:9010 -> r1 -> h2:5210 +splice +yes +$HOST +1\$" || return 1
+	SC --json relay list | "$PY" -c 'import json,sys; r = [r for r in json.load(sys.stdin)["relays"] if r["id"] == '"$id"'][0]; sys.exit(r["via"] != ["r1"] or r["to_port"] != 5210)' || return 1
+	wait_for 5 has_ctl_relay "$id" || { "$SLUICECTL" relay list; return 1; }
+	"$SLUICECTL" relay list | grep -qF "h1:9010 -> r1 -> h2:5210" || return 1
+	iperf_via 9010 5210 || return 1
+	pids=$(ctl_relay_pids "$id")
+	[ "$(echo $pids | wc -w)" -eq 2 ] || { echo "local chain: '$pids'"; return 1; }
+	# sluiced killed and started: the chain is taken back with its row id,
+	# and the controller's resend finds it (same processes)
+	mark=$(wc -l <"$CTL_DIR/controller.log")
+	t_daemon_kill9
+	e2e_daemon_start || return 1
+	wait_for 20 host_online || { echo "the host did not come back"; return 1; }
+	grep -q "relay [0-9]* (h1:9010 -> r1 -> h2:5210, 2 processes) taken back (a controller's relay row)" \
+		"$SLUICE_RUNDIR/sluiced.log" || { grep relay "$SLUICE_RUNDIR/sluiced.log" | tail -5; return 1; }
+	wait_for 5 sh -c "tail -n +$((mark + 1)) '$CTL_DIR/controller.log' | grep -q 'relay_add #[0-9]* done'" ||
+		{ tail -n +$((mark + 1)) "$CTL_DIR/controller.log" | tail -5; return 1; }
+	[ "$(ctl_relay_pids "$id")" = "$pids" ] || { echo "after the restart: '$(ctl_relay_pids "$id")', before: '$pids'"; return 1; }
+	"$SLUICECTL" --json relay list | grep -q '"adopted": true' || return 1
+	iperf_via 9010 5210 || return 1
+	# deleted through the CLI: the host stops the adopted chain
+	out=$(SC relay del "$id") || return 1
+	echo "$out"
+	[ "$out" = "relay $id: deleted at the controller; its host stops the chain" ] || return 1
+	wait_for 5 not_ctl_relay "$id" || { "$SLUICECTL" relay list; return 1; }
+	for p in $pids; do wait_for 3 sh -c "! kill -0 $p" || { echo "relay process $p still runs"; return 1; }; done
+	! SC relay list | grep -q "^$id " || return 1
+	# errors: the controller's 404 (exit 1), a bad port here (exit 2)
+	out=$(SC relay del "$id" 2>&1); rc=$?
+	echo "$out (exit $rc)"
+	[ $rc -eq 1 ] && [ "$out" = "sluicectl: no relay $id" ] || return 1
+	out=$(SC relay add --name "${T}nope" --from h1:9011 --to h2:1 2>&1); rc=$?
+	echo "$out (exit $rc)"
+	[ $rc -eq 1 ] && [ "$out" = "sluicectl: no topology \"${T}nope\"" ] || return 1
+	out=$(SC relay add --from h1:99999 --to h2:1 2>&1); rc=$?
+	echo "$out (exit $rc)" | head -1
+	[ $rc -eq 2 ] && echo "$out" | grep -qF "sluicectl relay: --from 'h1:99999': port '99999'; expected 1 to 65535"
+}
+
 t_down() {
 	local out
 	out=$(SC down "$T") || { echo "$out"; return 1; }
@@ -528,6 +603,8 @@ t_down() {
 	wait_for 10 sh -c "! ip netns list | grep -q '^sluice\.$T\.'" ||
 		{ ip netns list | grep "sluice\.$T"; return 1; }
 	! SC list | grep -q "^$T " || return 1
+	# no relay process of the topology is left
+	! pgrep -f "sluice-relay --netns sluice\.$T\." || return 1
 	# the local daemon agrees
 	! "$SLUICECTL" list | grep -q "^$T "
 }
@@ -548,6 +625,7 @@ if [ -z "$E2E_TOKEN" ] ||
 fi
 # killed with -9 in a test: no "Killed" notice from this shell
 disown "$CTL_PID" 2>/dev/null
+disown "$(t_daemon_pid)" 2>/dev/null
 
 t_run "sluiced's host agent connects (hosts: online)" t_host_connects
 t_run "hello: real capabilities and capacity in sluicectl --controller hosts" t_hello_caps
@@ -567,5 +645,6 @@ t_run "sluicectl --controller stats shows the counters" t_stats
 t_run "sluicectl --controller policy set / link set change the live link" t_policy_cli
 t_run "controller killed -9 and restarted: sluiced reconnects, no metrics gap" t_controller_restart
 t_run "controller restarted: flow and relay rows sent again, nothing changes on the host" t_rows_resync
+t_run "sluicectl --controller relay add/list/del; the chain carries TCP and is taken back by a restarted sluiced" t_relay_cli
 t_run "sluicectl --controller down removes the namespaces" t_down
 t_done

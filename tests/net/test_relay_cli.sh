@@ -168,7 +168,7 @@ test_pid_of_another_process_is_left_alone() {
 	echo "$other" >"$SLUICE_RUNDIR/other.pid"
 	st=$(sed 's/.*) //' "/proc/$other/stat" | cut -d' ' -f20)
 	t_daemon_stop
-	python3 - "$SLUICE_RUNDIR/topo/$NAME/relays.json" "$id" "$r1pid" "$other" "$st" <<'PY' || return 1
+	python3 - "$SLUICE_RUNDIR/topo/$NAME/relays.json" "$id" "$r1pid" "$other" "$st" <<'PY'
 import json, sys
 path, rid, old, new, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 chains = json.load(open(path))
@@ -176,6 +176,7 @@ hop = [h for c in chains if c["id"] == rid for h in c["hops"] if h["pid"] == old
 hop["pid"], hop["start"] = new, start
 json.dump(chains, open(path, "w"))
 PY
+	[ $? -eq 0 ] || { t_daemon_start; return 1; }
 	t_daemon_start || return 1
 	[ -z "$(relay_procs "$id")" ] || t_fail "the chain was taken back: $(relay_procs "$id")" || return 1
 	# shellcheck disable=SC2086
@@ -206,6 +207,8 @@ test_relays_survive_crash_then_down_removes() {
 
 cleanup() {
 	local p
+	# a test that failed with the daemon stopped: one is needed for down
+	kill -0 "$(t_daemon_pid)" 2>/dev/null || t_daemon_start >/dev/null
 	t_cleanup_all
 	for p in $(relay_pids) $(cat "$SLUICE_RUNDIR/other.pid" 2>/dev/null); do kill "$p" 2>/dev/null; done
 }
