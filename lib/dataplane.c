@@ -52,6 +52,7 @@
 #include <sluice/cell.h>
 #include <sluice/dataplane.h>
 #include <sluice/netlink.h>
+#include <sluice/steer.h>
 #include <sluice/xsk.h>
 
 #define BATCH_MAX 256
@@ -189,6 +190,8 @@ struct sl_dataplane {
 	struct dp_link *links;
 	struct dp_ns *nss;
 	unsigned n_links;
+	cpu_set_t cpus; /* the process's CPUs when the dataplane started */
+	int ncpus;	/* how many */
 };
 
 static inline uint64_t now_ns(void)
@@ -715,6 +718,35 @@ static void thread_fini(struct dp_thread *th)
 	pthread_cond_destroy(&th->cmd_cond);
 }
 
+/* The CPU thread idx is pinned to: the cpu_first + idx-th of the
+ * process's CPUs, counting round. */
+static int thread_cpu(const struct sl_dataplane *dp, unsigned idx)
+{
+	int want = (dp->o.cpu_first + (int)idx) % (dp->ncpus ? dp->ncpus : 1);
+	int cpu, k = 0;
+
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &dp->cpus) && k++ == want)
+			return cpu;
+	return 0;
+}
+
+int sl_dataplane_steer_mask(const struct sl_dataplane *dp, char *buf,
+			    size_t len)
+{
+	cpu_set_t set;
+	unsigned i;
+
+	if (!dp || dp->o.cpu_first < 0 || dp->o.steer_rps == SL_STEER_OFF)
+		return -ENOENT;
+	set = dp->cpus;
+	for (i = 0; i < dp->n_threads && dp->o.steer_rps == SL_STEER_OTHERS; i++)
+		CPU_CLR(thread_cpu(dp, i), &set);
+	if (!CPU_COUNT(&set))
+		return -ENOENT;
+	return sl_steer_mask_format(&set, buf, len);
+}
+
 static int thread_init(struct sl_dataplane *dp, struct dp_thread *th,
 		       unsigned idx, struct sl_err *err)
 {
@@ -745,13 +777,10 @@ static int thread_init(struct sl_dataplane *dp, struct dp_thread *th,
 				  idx, strerror(ret));
 	th->started = true;
 	if (dp->o.cpu_first >= 0) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
-		CPU_SET((unsigned)(dp->o.cpu_first + (int)idx) %
-				(unsigned)(ncpu > 0 ? ncpu : 1),
-			&set);
+		CPU_SET(thread_cpu(dp, idx), &set);
 		pthread_setaffinity_np(th->tid, sizeof(set), &set);
 	}
 	return 0;
@@ -786,6 +815,15 @@ struct sl_dataplane *sl_dataplane_new_opts(const struct sl_dataplane_opts *o,
 		dp->o.batch = BATCH_MAX;
 	if (!dp->o.max_slots)
 		dp->o.max_slots = def.max_slots;
+	if (sched_getaffinity(0, sizeof(dp->cpus), &dp->cpus)) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		int c;
+
+		CPU_ZERO(&dp->cpus);
+		for (c = 0; c < n && c < CPU_SETSIZE; c++)
+			CPU_SET(c, &dp->cpus);
+	}
+	dp->ncpus = CPU_COUNT(&dp->cpus);
 	pthread_mutex_init(&dp->lock, NULL);
 	dp->th = calloc(dp->o.n_threads, sizeof(*dp->th));
 	if (!dp->th) {

@@ -44,6 +44,8 @@
 #include <sluice/netlink.h>
 #include <sluice/route.h>
 #include <sluice/sockredir.h>
+#include <sluice/log.h>
+#include <sluice/steer.h>
 #include <sluice/xsk.h>
 
 #include "net_int.h"
@@ -563,11 +565,51 @@ static int up_dataplane(struct upctx *c, struct sl_err *err)
 	return 0;
 }
 
+/*
+ * Node interfaces of normal-mode links steer their receive work (the
+ * node's forwarding and TCP, run inside the dataplane's sendto() without
+ * it) to the CPUs the dataplane threads are not pinned to. A performance
+ * setting: when it cannot be made the links work as before, with a
+ * warning.
+ */
+static void steer_node_ifs(struct sl_dataplane *dp, const struct sl_steer_if *ifs,
+			   size_t n)
+{
+	struct sl_err err = { "" };
+	char mask[128];
+
+	if (!n || sl_dataplane_steer_mask(dp, mask, sizeof(mask)))
+		return;
+	if (sl_steer_rps(ifs, n, mask, &err))
+		pr_warn("receive steering of normal-mode node interfaces off the "
+			"dataplane's CPUs: %s (links work, with more timing error "
+			"under load)", err.msg);
+	else
+		pr_debug("%zu node interfaces steer their receive work to CPUs %s",
+			 n, mask);
+}
+
+void sl_net_steer_link(struct sl_dataplane *dp, const int node_fd[2],
+		       const char *ifname[2])
+{
+	struct sl_steer_if ifs[2] = { { node_fd[0], ifname[0] },
+				      { node_fd[1], ifname[1] } };
+
+	steer_node_ifs(dp, ifs, 2);
+}
+
 static int up_addresses(struct upctx *c, struct sl_err *err)
 {
 	struct sl_topo *t = c->t;
+	struct sl_steer_if *steer = NULL;
+	size_t n_steer = 0;
+	char mask[128];
 	uint32_t i, k;
 	int ret;
+
+	if (c->dp && !sl_dataplane_steer_mask(c->dp, mask, sizeof(mask)) &&
+	    !(steer = calloc((size_t)t->n_links * 2 + 1, sizeof(*steer))))
+		return sl_err_set(err, ENOMEM, "out of memory");
 
 	for (i = 0; i < t->n_nodes; i++) {
 		const struct sl_node *nd = &t->nodes[i];
@@ -595,10 +637,13 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 						     &ep->addr6, 0, err);
 			/* A normal-mode link's frames reach user space by
 			 * XDP: no checksum may be left to offload. */
-			if (!ret && c->lp[nd->links[k]].normal)
+			if (!ret && c->lp[nd->links[k]].normal) {
 				ret = sl_xsk_prepare_node_if(c->node_fd[i], ep->ifname,
 							     SL_XSK_NODE_TXCSUM_OFF, err);
-			else if (!ret)
+				if (steer)
+					steer[n_steer++] = (struct sl_steer_if){
+						c->node_fd[i], ep->ifname };
+			} else if (!ret)
 				ret = apply_shaper(nl, &c->lp[nd->links[k]].kp[
 					ep == &lk->ep[0] ? SL_DIR_UP : SL_DIR_DOWN],
 					sl_node_ifindex(k), err);
@@ -611,12 +656,17 @@ static int up_addresses(struct upctx *c, struct sl_err *err)
 		sl_nl_free(nl);
 		if (ret) {
 			sl_err_prefix(err, "node %s", nd->name);
+			free(steer);
 			return ret;
 		}
 		ret = progress(c, "addresses", i + 1, t->n_nodes, err);
-		if (ret)
+		if (ret) {
+			free(steer);
 			return ret;
+		}
 	}
+	steer_node_ifs(c->dp, steer, n_steer);
+	free(steer);
 	return 0;
 }
 

@@ -28,6 +28,12 @@ int sl_link_plan(const struct sl_topo *t, uint32_t l, bool have_dp,
 		 int dir, const char *override, struct sl_link_plan *out,
 		 struct sl_err *err);
 
+/* Steers the receive work of a normal-mode link's two node interfaces off
+ * the dataplane's CPUs (warns when it cannot; see include/sluice/steer.h). */
+struct sl_dataplane;
+void sl_net_steer_link(struct sl_dataplane *dp, const int node_fd[2],
+		       const char *ifname[2]);
+
 int sl_net_write_file(const char *path, const char *text, struct sl_err *err);
 struct sl_nl *sl_net_node_nl(const struct sl_net *n, uint32_t node,
 			     struct sl_err *err);

@@ -114,15 +114,27 @@ static int to_normal(struct sl_net *n, uint32_t link, const char *pol[2],
 	ret = set_shapers(n, link, &none, old, err);
 	for (d = 0; d < 2 && !ret; d++)
 		ret = sl_kpolicy_apply(n->fabric, link, (uint32_t)d, &none.kp[d], err);
-	for (d = 0; d < 2 && !ret; d++) {
-		sl_netns_node(n->topo->name, n->topo->nodes[lk->ep[d].node].name, ns,
-			      sizeof(ns));
-		fd = sl_netns_open(ns, err);
-		if (fd < 0)
-			return fd;
-		ret = sl_xsk_prepare_node_if(fd, lk->ep[d].ifname,
-					     SL_XSK_NODE_TXCSUM_OFF, err);
-		close(fd);
+	{
+		int nfd[2] = { -1, -1 };
+		const char *ifn[2] = { lk->ep[0].ifname, lk->ep[1].ifname };
+
+		for (d = 0; d < 2 && !ret; d++) {
+			sl_netns_node(n->topo->name,
+				      n->topo->nodes[lk->ep[d].node].name, ns,
+				      sizeof(ns));
+			nfd[d] = sl_netns_open(ns, err);
+			if (nfd[d] < 0) {
+				ret = nfd[d];
+				break;
+			}
+			ret = sl_xsk_prepare_node_if(nfd[d], lk->ep[d].ifname,
+						     SL_XSK_NODE_TXCSUM_OFF, err);
+		}
+		if (!ret)
+			sl_net_steer_link(n->dp, nfd, ifn);
+		for (d = 0; d < 2; d++)
+			if (nfd[d] >= 0)
+				close(nfd[d]);
 	}
 	if (ret)
 		return ret;

@@ -5,6 +5,7 @@
  * its state under a run directory so a restart loses nothing.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -41,6 +42,8 @@ static void usage(FILE *f)
 "  -c, --config FILE       configuration file (default " CONFIG_DEFAULT ",\n"
 "                          read if present; lines KEY = VALUE with keys\n"
 "                          rundir, socket, log-level, dataplane-threads,\n"
+"                          dataplane-cpus, dataplane-steer,\n"
+"                          dataplane-idle-poll-us,\n"
 "                          controller, host-id, controller-token,\n"
 "                          controller-ca, controller-insecure)\n"
 "      --controller URL    report to sluice-controller at ws://HOST:PORT/ws\n"
@@ -70,6 +73,9 @@ struct opts {
 	int level;
 	bool daemonize;
 	int dp_threads;
+	int dp_cpu_first;   /* -2: auto (the last CPUs), -1: not pinned */
+	int dp_steer;       /* RPS of normal-mode node interfaces (SL_STEER_*) */
+	uint32_t dp_idle_poll_ns;
 	char controller[256];
 	char host_id[64];
 	char token[512];
@@ -106,6 +112,45 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 			return -EINVAL;
 		}
 		o->dp_threads = (int)v;
+	} else if (!strcmp(key, "dataplane-cpus")) {
+		char *end;
+		long v = strtol(val, &end, 10);
+
+		if (!strcmp(val, "auto")) {
+			o->dp_cpu_first = -2;
+		} else if (!strcmp(val, "none")) {
+			o->dp_cpu_first = -1;
+		} else if (!*val || *end || v < 0 || v > 4095) {
+			fprintf(stderr, "sluiced: %s: dataplane-cpus \"%s\"; expected "
+				"auto, none or the index of the first CPU (0 to 4095)\n",
+				where, val);
+			return -EINVAL;
+		} else {
+			o->dp_cpu_first = (int)v;
+		}
+	} else if (!strcmp(key, "dataplane-steer")) {
+		if (!strcmp(val, "others")) {
+			o->dp_steer = SL_STEER_OTHERS;
+		} else if (!strcmp(val, "all")) {
+			o->dp_steer = SL_STEER_ALL;
+		} else if (!strcmp(val, "no")) {
+			o->dp_steer = SL_STEER_OFF;
+		} else {
+			fprintf(stderr, "sluiced: %s: dataplane-steer \"%s\"; expected "
+				"others, all or no\n", where, val);
+			return -EINVAL;
+		}
+	} else if (!strcmp(key, "dataplane-idle-poll-us")) {
+		char *end;
+		long v = strtol(val, &end, 10);
+
+		if (!*val || *end || v < 0 || v > 100000) {
+			fprintf(stderr, "sluiced: %s: dataplane-idle-poll-us \"%s\"; "
+				"expected a number of microseconds from 0 to 100000\n",
+				where, val);
+			return -EINVAL;
+		}
+		o->dp_idle_poll_ns = v ? (uint32_t)v * 1000u : 1;
 	} else if (!strcmp(key, "controller")) {
 		snprintf(o->controller, sizeof(o->controller), "%s", val);
 	} else if (!strcmp(key, "host-id")) {
@@ -134,7 +179,8 @@ static int set_opt(struct opts *o, const char *key, const char *val,
 		}
 	} else {
 		fprintf(stderr, "sluiced: %s: unknown key \"%s\"; expected rundir, "
-			"socket, log-level, dataplane-threads, controller, host-id, "
+			"socket, log-level, dataplane-threads, dataplane-cpus, "
+			"dataplane-steer, dataplane-idle-poll-us, controller, host-id, "
 			"controller-token, controller-ca or controller-insecure\n",
 			where, key);
 		return -EINVAL;
@@ -265,7 +311,8 @@ int main(int argc, char **argv)
 		{ "controller-insecure", no_argument, NULL, O_INSECURE },
 		{ 0 },
 	};
-	struct opts o = { .rundir = SL_RUNDIR_DEFAULT, .level = SL_LOG_INFO };
+	struct opts o = { .rundir = SL_RUNDIR_DEFAULT, .level = SL_LOG_INFO,
+			  .dp_cpu_first = -2, .dp_steer = SL_STEER_OFF };
 	struct daemon d = { 0 };
 	const char *config = NULL;
 	struct rlimit rl;
@@ -396,14 +443,47 @@ int main(int argc, char **argv)
 		unsigned threads = o.dp_threads ? (unsigned)o.dp_threads :
 				   (cpus > 1 ? (unsigned)cpus - 1 : 1);
 
-		/* One core is left to the programs in the nodes. */
-		d.dp = sl_dataplane_new(threads, &err);
+		struct sl_dataplane_opts dpo;
+
+		/* One core is left to the programs in the nodes. With CPUs to
+		 * spare, the threads take the last ones and the nodes' stack
+		 * work is steered to the others (docs/dataplane.md). */
+		sl_dataplane_opts_default(&dpo);
+		dpo.n_threads = threads;
+		dpo.idle_poll_ns = o.dp_idle_poll_ns;
+		dpo.cpu_first = o.dp_cpu_first;
+		/* pinned threads need the nodes' stack work steered away
+		 * (without it, all of it lands on their CPUs) */
+		if (dpo.cpu_first == -2 && o.dp_steer == SL_STEER_OFF)
+			dpo.cpu_first = -1;
+		if (dpo.cpu_first == -2) {
+			cpu_set_t set;
+			long usable = cpus;
+
+			if (!sched_getaffinity(0, sizeof(set), &set))
+				usable = CPU_COUNT(&set);
+			dpo.cpu_first = usable > (long)threads ?
+						(int)(usable - (long)threads) : -1;
+		}
+		dpo.steer_rps = o.dp_steer;
+		d.dp = sl_dataplane_new_opts(&dpo, &err);
 		d.dp_threads = threads;
-		if (!d.dp)
+		if (!d.dp) {
 			pr_warn("no user-space dataplane (%s): links that need "
 				"cells (delay, jitter, ...) cannot come up", err.msg);
-		else
-			pr_info("dataplane: %u thread%s", threads, threads > 1 ? "s" : "");
+		} else {
+			char mask[128] = "-";
+
+			if (sl_dataplane_steer_mask(d.dp, mask, sizeof(mask)))
+				snprintf(mask, sizeof(mask), "off");
+			if (dpo.cpu_first >= 0)
+				pr_info("dataplane: %u thread%s from CPU %d on; node "
+					"interfaces steer to CPUs %s", threads,
+					threads > 1 ? "s" : "", dpo.cpu_first, mask);
+			else
+				pr_info("dataplane: %u thread%s, not pinned", threads,
+					threads > 1 ? "s" : "");
+		}
 	}
 	recover_topologies(&d);
 	if (*o.controller) {

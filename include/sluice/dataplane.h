@@ -51,6 +51,11 @@ struct sl_dataplane_opts {
 	uint32_t max_slots;	  /* sockets per fabric netns (0: 4096) */
 	int cpu_first;		  /* pin thread i to CPU cpu_first + i;
 				   * -1: no pinning */
+	int steer_rps;		  /* with pinned threads, where node
+				   * interfaces of normal-mode links steer
+				   * their receive work (RPS): SL_STEER_OFF,
+				   * _OTHERS (the CPUs the threads are not
+				   * on) or _ALL (see sl_dataplane_steer_mask) */
 	bool csum_complete;	  /* complete partial TCP/UDP checksums
 				   * (when node interfaces keep tx
 				   * checksum offload on) */
@@ -59,6 +64,8 @@ struct sl_dataplane_opts {
 	bool no_xdp_timestamp;	  /* enqueue at poll time, not at the time
 				   * XDP saw the frame */
 };
+
+enum { SL_STEER_OFF, SL_STEER_OTHERS, SL_STEER_ALL };
 
 void sl_dataplane_opts_default(struct sl_dataplane_opts *o);
 
@@ -70,6 +77,16 @@ struct sl_dataplane *sl_dataplane_new_opts(const struct sl_dataplane_opts *o,
 					   struct sl_err *err);
 /* Removes every link (detaching XDP from its ports), stops the threads. */
 void sl_dataplane_free(struct sl_dataplane *dp);
+
+/*
+ * The CPUs the node-side interfaces of normal-mode links should steer their
+ * receive work to (RPS, include/sluice/steer.h), in sysfs form: the
+ * process's CPUs, less those the threads are pinned to with
+ * SL_STEER_OTHERS. -ENOENT when the threads are not pinned, steer_rps is
+ * off, or no CPU is left.
+ */
+int sl_dataplane_steer_mask(const struct sl_dataplane *dp, char *buf,
+			    size_t len);
 
 struct sl_dataplane_link {
 	const char *topo;     /* topology name */
