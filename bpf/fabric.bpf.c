@@ -227,35 +227,55 @@ static __always_inline int rule_match(const struct sl_fabric_flow *r,
 	       k->dport >= r->dport_lo && k->dport <= r->dport_hi;
 }
 
+struct match_ctx {
+	const struct pkt_key *k;
+	__u32 base, n;
+	const struct sl_fabric_flow *hit;
+};
+
+/* Rule i of the active table against the packet (a bpf_loop callback). */
+static long match_rule(__u64 i, void *arg)
+{
+	struct match_ctx *c = arg;
+	const struct sl_fabric_flow *r;
+	__u32 key;
+
+	if (i >= c->n || i >= SL_FLOW_SLOTS)
+		return 1;
+	key = c->base + (__u32)i;
+	r = bpf_map_lookup_elem(&flows, &key);
+	if (!r)
+		return 1;
+	if (rule_match(r, c->k)) {
+		c->hit = r;
+		return 1;
+	}
+	return 0;
+}
+
 /* The first matching rule of the active table, or NULL. k is the parsed
- * IP packet. */
+ * IP packet. bpf_loop keeps the verifier to one rule's worth of states. */
 static __always_inline const struct sl_fabric_flow *
 classify(struct __sk_buff *skb, struct pkt_key *k)
 {
 	const struct sl_fabric_flow_ctl *ctl;
-	const struct sl_fabric_flow *r;
-	__u32 key = 0, base, n, i;
+	struct match_ctx mc;
+	__u32 key = 0, n;
 
 	ctl = bpf_map_lookup_elem(&flow_ctl, &key);
 	if (!ctl)
 		return NULL;
-	base = (ctl->active & 1) * SL_FLOW_SLOTS;
 	n = ctl->n[ctl->active & 1];
 	/* An empty table costs nothing more: no L4 header is read. */
 	if (!n)
 		return NULL;
 	parse_ports(skb, k);
-	for (i = 0; i < SL_FLOW_SLOTS; i++) {
-		if (i >= n)
-			break;
-		key = base + i;
-		r = bpf_map_lookup_elem(&flows, &key);
-		if (!r)
-			break;
-		if (rule_match(r, k))
-			return r;
-	}
-	return NULL;
+	mc.k = k;
+	mc.base = (ctl->active & 1) * SL_FLOW_SLOTS;
+	mc.n = n;
+	mc.hit = NULL;
+	bpf_loop(n < SL_FLOW_SLOTS ? n : SL_FLOW_SLOTS, match_rule, &mc, 0);
+	return mc.hit;
 }
 
 /*
@@ -341,6 +361,48 @@ static __always_inline int link_policy(__u32 ld, struct sl_fabric_stats *st,
 	return 0;
 }
 
+struct hop_ctx {
+	const struct sl_fabric_path *path;
+	struct sl_fabric_flow_hits *h; /* the matched rule's counters */
+	__u32 len;
+	int verdict; /* TC_ACT_SHOT once a link drops */
+};
+
+/* One link of a compressed path (a bpf_loop callback): its state, the
+ * rule's counters past the first link, its policy and its counters. */
+static long path_hop(__u64 i, void *arg)
+{
+	struct hop_ctx *c = arg;
+	struct sl_fabric_stats *st;
+	__u32 ld, *fl;
+
+	if (i >= SL_PATH_HOPS_MAX)
+		return 1;
+	ld = c->path->ld[i];
+	st = bpf_map_lookup_elem(&stats, &ld);
+	fl = bpf_map_lookup_elem(&ld_flags, &ld);
+	if (!fl || !(*fl & SL_PORT_UP)) {
+		if (st)
+			st->drop_down++;
+		c->verdict = TC_ACT_SHOT;
+		return 1;
+	}
+	if (c->h && i) {
+		c->h->packets++;
+		c->h->bytes += c->len;
+	}
+	if (link_policy(ld, st, c->len)) {
+		c->verdict = TC_ACT_SHOT;
+		return 1;
+	}
+	if (st) {
+		st->packets++;
+		st->bytes += c->len;
+		st->compressed++;
+	}
+	return 0;
+}
+
 /*
  * The compressed path of an IP packet entering port `in`, if it has one:
  * returns the verdict, or -1 to go hop by hop. bpf/fabric.h says what
@@ -355,9 +417,9 @@ static __always_inline int compressed(struct __sk_buff *skb, __u32 in,
 	const struct sl_fabric_path *path;
 	struct sl_fabric_flow_hits *h = NULL;
 	struct sl_fabric_stats *st;
+	struct hop_ctx hc;
 	__u8 eth[12], routers, ttl;
-	__u32 len = skb->len, ld, i, key, hops;
-	__u32 *fl;
+	__u32 len = skb->len, key, hops;
 
 	if (!k->plain)
 		return -1;
@@ -384,29 +446,16 @@ static __always_inline int compressed(struct __sk_buff *skb, __u32 in,
 		h = bpf_map_lookup_elem(&flow_hits, &key);
 	}
 
-	for (i = 0; i < SL_PATH_HOPS_MAX; i++) {
-		if (i >= hops)
-			break;
-		ld = path->ld[i];
-		st = bpf_map_lookup_elem(&stats, &ld);
-		fl = bpf_map_lookup_elem(&ld_flags, &ld);
-		if (!fl || !(*fl & SL_PORT_UP)) {
-			if (st)
-				st->drop_down++;
-			return TC_ACT_SHOT;
-		}
-		if (h && i) {
-			h->packets++;
-			h->bytes += len;
-		}
-		if (link_policy(ld, st, len))
-			return TC_ACT_SHOT;
-		if (st) {
-			st->packets++;
-			st->bytes += len;
-			st->compressed++;
-		}
-	}
+	hc.path = path;
+	hc.h = h;
+	hc.len = len;
+	hc.verdict = 0;
+	/* bpf_loop: the verifier checks one hop, not SL_PATH_HOPS_MAX of them
+	 * (an unrolled loop made it walk ~280k instructions, half a second
+	 * of every bring-up) */
+	bpf_loop(hops, path_hop, &hc, 0);
+	if (hc.verdict)
+		return hc.verdict;
 	key = 0;
 	st = bpf_map_lookup_elem(&global, &key);
 	if (st)
