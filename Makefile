@@ -118,6 +118,19 @@ $(B)/tests/bpf/%: tests/bpf/%.c $(B)/libsluice.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ilib -o $@ $^ $(LDLIBS) -lcmocka
 
+# BPF objects the tests load on purpose (a program the verifier refuses).
+BPFFIX_SRC := $(sort $(wildcard tests/bpf/fixtures/*.bpf.c))
+BPFFIX_OBJ := $(BPFFIX_SRC:tests/bpf/fixtures/%.bpf.c=$(B)/tests/bpf/fixtures/%.bpf.o)
+
+$(B)/tests/bpf/fixtures/%.bpf.o: tests/bpf/fixtures/%.bpf.c $(B)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 -I$(B) -Ibpf -Iinclude -c $< -o $@
+
+$(B)/tests/bpf/test_bpf_errors: tests/bpf/test_bpf_errors.c $(B)/libsluice.a $(BPFFIX_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilib -DSL_TEST_FIXTURES='"$(abspath $(B))/tests/bpf/fixtures"' \
+		-o $@ tests/bpf/test_bpf_errors.c $(B)/libsluice.a $(LDLIBS) -lcmocka
+
 check: all $(UNIT_BIN) $(BPFT_BIN) $(B)/asan/sluiced
 	./tests/run.sh
 

@@ -8,7 +8,9 @@
  * and the fds are duplicates, so a created and a reopened fabric behave the
  * same. The pins, not the fds, own the kernel objects; sl_fabric_unpin()
  * releases them. The flow table's functions live in lib/fabric_flow.c,
- * path compression in lib/fabric_path.c.
+ * path compression in lib/fabric_path.c. Loading and attaching report
+ * failures through lib/bpf_loader.c: the program, the interface and the
+ * kernel's reason, with nothing left loaded, pinned or attached.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,100 +24,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sluice/bpf_loader.h>
 #include <sluice/fabric.h>
 
 #include "fabric.skel.h"
 #include "fabric_int.h"
-
-/* ---- libbpf's log, captured while this thread loads the program.
- * libbpf_set_print() is process-wide: the capture is installed only around
- * the load and the previous printer is restored afterwards. */
-
-#define SL_LOG_LINE 200
-
-static __thread struct {
-	int active;
-	char first_warn[SL_LOG_LINE]; /* the first warning libbpf printed */
-	char verifier[SL_LOG_LINE];   /* the verifier's last line */
-} log_cap;
-
-static void copy_line(char *dst, const char *src, size_t n)
-{
-	size_t i;
-
-	if (strncmp(src, "libbpf: ", 8) == 0)
-		src += 8;
-	for (i = 0; i + 1 < SL_LOG_LINE && i < n && src[i] != '\n'; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
-}
-
-__attribute__((format(printf, 2, 0)))
-static int capture_print(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	const char *end, *line;
-	char *s = NULL;
-	va_list aq;
-
-	if (getenv("SLUICE_LIBBPF_DEBUG")) {
-		va_copy(aq, ap);
-		vfprintf(stderr, fmt, aq);
-		va_end(aq);
-	}
-	if (!log_cap.active || level != LIBBPF_WARN)
-		return 0;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return 0;
-	if (!log_cap.first_warn[0])
-		copy_line(log_cap.first_warn, s, strlen(s));
-	end = strstr(s, "-- END PROG LOAD LOG --");
-	while (end && end > s) {
-		/* the verifier's complaint: the last line before the end
-		 * marker that is not one of its statistics lines */
-		while (end > s && end[-1] == '\n')
-			end--;
-		line = end;
-		while (line > s && line[-1] != '\n')
-			line--;
-		if (strncmp(line, "processed ", 10) != 0 &&
-		    strncmp(line, "verification time", 17) != 0) {
-			copy_line(log_cap.verifier, line,
-				  (size_t)(end - line));
-			break;
-		}
-		end = line;
-	}
-	free(s);
-	return 0;
-}
-
-static libbpf_print_fn_t capture_start(void)
-{
-	memset(&log_cap, 0, sizeof(log_cap));
-	log_cap.active = 1;
-	return libbpf_set_print(capture_print);
-}
-
-static void capture_stop(libbpf_print_fn_t old)
-{
-	libbpf_set_print(old);
-	log_cap.active = 0;
-}
-
-/* "<what>: <strerror>[; libbpf: <first warning>][; verifier: <last line>]" */
-static int captured_error(struct sl_err *err, int ret, const char *what)
-{
-	if (ret > 0)
-		ret = -ret;
-	if (ret == 0)
-		ret = -EINVAL;
-	return sl_err_set(err, ret, "%s: %s%s%s%s%s", what, strerror(-ret),
-			  log_cap.first_warn[0] ? "; libbpf: " : "",
-			  log_cap.first_warn,
-			  log_cap.verifier[0] ? "; verifier: " : "",
-			  log_cap.verifier);
-}
 
 /* ---- pins */
 
@@ -231,9 +144,11 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 				   struct sl_err *err)
 {
 	char path[PATH_MAX];
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+		    .btf_custom_path = sl_bpf_btf_path());
 	struct fabric_bpf *skel = NULL;
 	struct sl_fabric *f = NULL;
-	libbpf_print_fn_t old_print;
+	struct sl_bpf_capture cap;
 	int fds[N_PINS];
 	size_t pinned = 0, i;
 	int created = 0, ret;
@@ -269,12 +184,12 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 		}
 	}
 
-	old_print = capture_start();
-	skel = fabric_bpf__open();
+	sl_bpf_capture_begin(&cap);
+	skel = fabric_bpf__open_opts(&open_opts);
 	if (!skel) {
-		ret = captured_error(err, -errno,
-				 "fabric: opening BPF object fabric_bpf");
-		capture_stop(old_print);
+		ret = sl_bpf_captured_error(err, -errno,
+					    "fabric: opening BPF object fabric_bpf");
+		sl_bpf_capture_end(&cap);
 		goto fail;
 	}
 	ret = bpf_map__set_max_entries(skel->maps.ports, 2 * max_links);
@@ -294,18 +209,14 @@ struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 		ret = bpf_map__set_max_entries(skel->maps.paths,
 					       SL_FABRIC_PATHS_MAX);
 	if (ret < 0) {
-		ret = captured_error(err, ret, "fabric: sizing maps");
-		capture_stop(old_print);
+		ret = sl_bpf_captured_error(err, ret, "fabric: sizing maps");
+		sl_bpf_capture_end(&cap);
 		goto fail;
 	}
-	ret = fabric_bpf__load(skel);
-	if (ret < 0) {
-		ret = captured_error(err, ret,
-				 "fabric: loading program sl_fabric_ingress");
-		capture_stop(old_print);
+	sl_bpf_capture_end(&cap);
+	ret = sl_bpf_object_load(skel->obj, "fabric", err);
+	if (ret < 0)
 		goto fail;
-	}
-	capture_stop(old_print);
 
 	fds[SL_FO_PROG] = bpf_program__fd(skel->progs.sl_fabric_ingress);
 	fds[SL_FO_PORTS] = bpf_map__fd(skel->maps.ports);
@@ -516,7 +427,9 @@ int sl_fabric_prog_fd(const struct sl_fabric *f)
 /*
  * libbpf prints the kernel's extack message as a warning; capturing it keeps
  * the expected "Exclusivity flag on" of an existing clsact qdisc off stderr
- * and puts the kernel's reason into real errors.
+ * and puts the kernel's reason into real errors. A clsact qdisc this call
+ * made is removed again when the filter cannot be attached, so a failure
+ * leaves the interface as it was.
  */
 int sl_fabric_attach(struct sl_fabric *f, int ifindex, struct sl_err *err)
 {
@@ -525,31 +438,33 @@ int sl_fabric_attach(struct sl_fabric *f, int ifindex, struct sl_err *err)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_FABRIC_TC_HANDLE,
 		    .priority = SL_FABRIC_TC_PRIO, .prog_fd = f->fd[SL_FO_PROG],
 		    .flags = BPF_TC_F_REPLACE);
-	libbpf_print_fn_t old_print;
-	char what[64];
+	struct sl_bpf_capture cap;
+	bool created;
 	int ret;
 
 	if (ifindex <= 0)
 		return sl_err_set(err, EINVAL,
 				  "fabric: attach: bad ifindex %d", ifindex);
-	old_print = capture_start();
+	sl_bpf_capture_begin(&cap);
 	ret = bpf_tc_hook_create(&hook);
+	created = ret == 0;
 	if (ret < 0 && ret != -EEXIST) {
-		snprintf(what, sizeof(what),
-			 "fabric: ifindex %d: create clsact qdisc", ifindex);
-		ret = captured_error(err, ret, what);
+		ret = sl_bpf_attach_error(err, ret, "fabric", SL_FABRIC_PROG_NAME,
+					  ifindex, "tc ingress (clsact qdisc)");
 		goto out;
 	}
-	memset(log_cap.first_warn, 0, sizeof(log_cap.first_warn));
+	sl_bpf_capture_reset();
 	ret = bpf_tc_attach(&hook, &opts);
 	if (ret < 0) {
-		snprintf(what, sizeof(what),
-			 "fabric: ifindex %d: attach tc ingress filter",
-			 ifindex);
-		ret = captured_error(err, ret, what);
+		ret = sl_bpf_attach_error(err, ret, "fabric", SL_FABRIC_PROG_NAME,
+					  ifindex, "tc ingress");
+		if (created) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
 	}
 out:
-	capture_stop(old_print);
+	sl_bpf_capture_end(&cap);
 	return ret < 0 ? ret : 0;
 }
 
@@ -559,11 +474,11 @@ int sl_fabric_detach(struct sl_fabric *f, int ifindex, struct sl_err *err)
 		    .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_FABRIC_TC_HANDLE,
 		    .priority = SL_FABRIC_TC_PRIO);
-	libbpf_print_fn_t old_print;
+	struct sl_bpf_capture cap;
 	char what[64];
 	int ret;
 
-	old_print = capture_start();
+	sl_bpf_capture_begin(&cap);
 	ret = bpf_tc_detach(&hook, &opts);
 	/* ENOENT: no such filter; EINVAL: the kernel found no filter chain
 	 * (no filter at all, or no clsact qdisc). Both mean detached. */
@@ -573,9 +488,9 @@ int sl_fabric_detach(struct sl_fabric *f, int ifindex, struct sl_err *err)
 		snprintf(what, sizeof(what),
 			 "fabric: ifindex %d: detach tc ingress filter",
 			 ifindex);
-		ret = captured_error(err, ret, what);
+		ret = sl_bpf_captured_error(err, ret, what);
 	}
-	capture_stop(old_print);
+	sl_bpf_capture_end(&cap);
 	return ret;
 }
 

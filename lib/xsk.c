@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sluice/bpf_loader.h>
 #include <sluice/netlink.h>
 #include <sluice/xsk.h>
 
@@ -52,6 +53,8 @@ struct sl_xsk_prog {
 
 struct sl_xsk_prog *sl_xsk_prog_new(uint32_t max_slots, struct sl_err *err)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+		    .btf_custom_path = sl_bpf_btf_path());
 	struct sl_xsk_prog *p = calloc(1, sizeof(*p));
 	int ret;
 
@@ -63,7 +66,7 @@ struct sl_xsk_prog *sl_xsk_prog_new(uint32_t max_slots, struct sl_err *err)
 	p->used = calloc(max_slots, 1);
 	if (!p->used)
 		goto nomem;
-	p->skel = xsk_bpf__open();
+	p->skel = xsk_bpf__open_opts(&open_opts);
 	if (!p->skel) {
 		ret = -errno;
 		sl_err_set(err, -ret, "open the XDP program: %s", strerror(-ret));
@@ -72,11 +75,13 @@ struct sl_xsk_prog *sl_xsk_prog_new(uint32_t max_slots, struct sl_err *err)
 	ret = bpf_map__set_max_entries(p->skel->maps.xsk_ports, max_slots);
 	ret = ret ?: bpf_map__set_max_entries(p->skel->maps.xsks, max_slots);
 	ret = ret ?: bpf_map__set_max_entries(p->skel->maps.xsk_stats, max_slots);
-	ret = ret ?: xsk_bpf__load(p->skel);
 	if (ret) {
-		sl_err_set(err, -ret, "load the XDP program: %s", strerror(-ret));
+		sl_err_set(err, -ret, "size the XDP program's maps: %s", strerror(-ret));
 		goto fail;
 	}
+	/* names the program and the verifier's or BTF's reason */
+	if (sl_bpf_object_load(p->skel->obj, "normal mode", err))
+		goto fail;
 	p->ports_fd = bpf_map__fd(p->skel->maps.xsk_ports);
 	p->xsks_fd = bpf_map__fd(p->skel->maps.xsks);
 	p->stats_fd = bpf_map__fd(p->skel->maps.xsk_stats);
@@ -188,26 +193,36 @@ int sl_xsk_prog_stats(struct sl_xsk_prog *p, uint32_t slot,
 	return 0;
 }
 
+/* A failure leaves nothing of ours attached: the native attempt failed, and
+ * so did the generic one if it was made. The error names the program, the
+ * interface, the mode and the kernel's message (lib/bpf_loader.c). */
 int sl_xsk_prog_attach(struct sl_xsk_prog *p, int ifindex, bool *generic,
 		       struct sl_err *err)
 {
+	struct sl_bpf_capture cap;
+	const char *mode = "native XDP";
 	int ret;
 
+	sl_bpf_capture_begin(&cap);
 	/* A program left in the other mode would shadow ours. */
 	bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	sl_bpf_capture_reset();
 	ret = bpf_xdp_attach(ifindex, p->prog_fd, XDP_FLAGS_DRV_MODE, NULL);
 	if (generic)
 		*generic = false;
 	if (ret == -EOPNOTSUPP || ret == -EINVAL) {
+		sl_bpf_capture_reset();
+		mode = "generic XDP";
 		ret = bpf_xdp_attach(ifindex, p->prog_fd, XDP_FLAGS_SKB_MODE,
 				     NULL);
 		if (!ret && generic)
 			*generic = true;
 	}
 	if (ret)
-		return sl_err_set(err, -ret, "attach XDP to ifindex %d: %s",
-				  ifindex, strerror(-ret));
-	return 0;
+		ret = sl_bpf_attach_error(err, ret, "normal mode", "sl_xsk_redirect",
+					  ifindex, mode);
+	sl_bpf_capture_end(&cap);
+	return ret;
 }
 
 int sl_xsk_prog_detach(int ifindex, struct sl_err *err)

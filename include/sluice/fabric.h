@@ -66,6 +66,8 @@
 /* The tc filter every fabric port carries (ingress of its clsact qdisc). */
 #define SL_FABRIC_TC_HANDLE 1
 #define SL_FABRIC_TC_PRIO 1
+/* Its program, as errors name it. */
+#define SL_FABRIC_PROG_NAME "sl_fabric_ingress"
 
 struct sl_fabric;
 
@@ -74,8 +76,9 @@ struct sl_fabric;
  * ports hold 2 * max_links entries), creates pin_dir (mkdir -p) and pins the
  * program and maps there. Fails with -EEXIST if pin_dir already holds a
  * fabric (use sl_fabric_open). On failure it returns NULL with errno set,
- * nothing stays loaded or pinned, and err names the step and carries
- * libbpf's first warning and the verifier's last line.
+ * nothing stays loaded or pinned, and err names the step, the program and
+ * the reason (sl_bpf_object_load: the verifier's complaint, a missing
+ * kernel BTF, libbpf's first warning).
  */
 struct sl_fabric *sl_fabric_create(const char *pin_dir, uint32_t max_links,
 				   struct sl_err *err);
@@ -92,7 +95,9 @@ int sl_fabric_unpin(const char *pin_dir, struct sl_err *err);
 
 /* Attaches the program to the tc ingress of ifindex in the caller's current
  * netns (creating its clsact qdisc if needed). Replaces a previous fabric
- * filter, so it is idempotent across daemon restarts. */
+ * filter, so it is idempotent across daemon restarts. On failure err names
+ * the program, the interface and the kernel's message, and a clsact qdisc
+ * this call created is removed again. */
 int sl_fabric_attach(struct sl_fabric *f, int ifindex, struct sl_err *err);
 /* Removes the fabric filter from ifindex; 0 if none was attached (the
  * clsact qdisc stays), -ENODEV if there is no such interface. */

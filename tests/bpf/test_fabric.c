@@ -491,7 +491,8 @@ static void test_attach_detach(void **state)
 	assert_int_equal(sl_fabric_detach(f, 999999, &err), -ENODEV);
 	assert_int_equal(sl_fabric_attach(f, 999999, &err), -ENODEV);
 	assert_string_equal(err.msg,
-			    "fabric: ifindex 999999: create clsact qdisc: No such device");
+			    "fabric: attach program sl_fabric_ingress to ifindex 999999 "
+			    "(no such interface), tc ingress (clsact qdisc): No such device");
 	ns_back();
 	close(ns);
 	drop_fabric(f);
