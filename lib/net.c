@@ -316,33 +316,153 @@ static int up_fabric(struct upctx *c, const char *rundir, struct sl_err *err)
 	return c->fnl ? 0 : -EIO;
 }
 
-static int up_nodes(struct upctx *c, struct sl_err *err)
+/*
+ * Namespaces are made by a few threads at once: most of setup_net() and of
+ * the sysctl writes run without the RTNL lock, so they scale with the
+ * cores (veth creation, which needs it, comes after). Every name is checked
+ * and journaled first, in order, by this thread; the workers only create.
+ * This thread reports progress (and so meets an injected fault at exactly
+ * the item it names) and stops the workers at the first error.
+ */
+#define NS_WORKERS_MAX 4
+
+struct ns_work {
+	struct upctx *c;
+	bool v6;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t next;	/* next node to take */
+	uint32_t done;	/* nodes finished */
+	unsigned running;
+	bool stop;
+	int ret;	/* first failure */
+	struct sl_err err;
+};
+
+/* Namespace of node i with its sysctls; runs in any thread (unshare and
+ * setns act on the calling thread). */
+static int node_ns(struct upctx *c, uint32_t i, bool v6, struct sl_err *err)
 {
-	struct sl_topo *t = c->t;
-	bool v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+	const struct sl_topo *t = c->t;
+	char ns[128];
+	int saved, ret;
+
+	sl_netns_node(t->name, t->nodes[i].name, ns, sizeof(ns));
+	ret = sl_netns_add(ns, &c->node_fd[i], err);
+	ret = ret ?: sl_netns_enter(c->node_fd[i], &saved, err);
+	if (ret)
+		return ret;
+	ret = sysctls_node(t, &t->nodes[i], v6, err);
+	sl_netns_leave(saved);
+	if (ret)
+		sl_err_prefix(err, "node %s", t->nodes[i].name);
+	return ret;
+}
+
+static void *ns_worker(void *arg)
+{
+	struct ns_work *w = arg;
+	struct sl_err err = { "" };
 	uint32_t i;
 	int ret;
 
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		if (w->stop || w->next >= w->c->t->n_nodes) {
+			w->running--;
+			pthread_cond_broadcast(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		i = w->next++;
+		pthread_mutex_unlock(&w->lock);
+		ret = node_ns(w->c, i, w->v6, &err);
+		pthread_mutex_lock(&w->lock);
+		if (ret && !w->ret) {
+			w->ret = ret;
+			w->err = err;
+		}
+		if (ret)
+			w->stop = true;
+		else
+			w->done++;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static int up_nodes(struct upctx *c, struct sl_err *err)
+{
+	struct sl_topo *t = c->t;
+	struct ns_work w = { .c = c, .v6 = access("/proc/sys/net/ipv6", F_OK) == 0 };
+	pthread_t tid[NS_WORKERS_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n_workers, k, started = 0;
+	uint32_t i, reported = 0;
+	int ret = 0;
+
 	for (i = 0; i < t->n_nodes; i++) {
 		char ns[128];
-		int saved;
 
 		sl_netns_node(t->name, t->nodes[i].name, ns, sizeof(ns));
-		ret = ns_create(c, ns, &c->node_fd[i], err);
-		ret = ret ?: sl_netns_enter(c->node_fd[i], &saved, err);
-		if (ret)
-			return ret;
-		ret = sysctls_node(t, &t->nodes[i], v6, err);
-		sl_netns_leave(saved);
-		if (ret) {
-			sl_err_prefix(err, "node %s", t->nodes[i].name);
-			return ret;
-		}
-		ret = progress(c, "namespaces", i + 1, t->n_nodes, err);
+		if (sl_netns_exists(ns))
+			return sl_err_set(err, EEXIST,
+					  "create netns %s: a namespace of that name exists and is "
+					  "not this topology's; expected a free name ('ip netns del "
+					  "%s' removes it)", ns, ns);
+		ret = sl_journal_add(c->j, "ns", ns, NULL, err);
 		if (ret)
 			return ret;
 	}
-	return 0;
+	n_workers = ncpu > 1 ? (unsigned)(ncpu < NS_WORKERS_MAX ? ncpu : NS_WORKERS_MAX) : 1;
+	if (n_workers > t->n_nodes)
+		n_workers = t->n_nodes ? t->n_nodes : 1;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	pthread_mutex_lock(&w.lock);
+	for (k = 0; k < n_workers; k++) {
+		w.running++;
+		if (pthread_create(&tid[k], NULL, ns_worker, &w)) {
+			w.running--;
+			break;
+		}
+		started++;
+	}
+	if (!started) {
+		pthread_mutex_unlock(&w.lock);
+		ret = sl_err_set(err, EAGAIN, "cannot start a namespace thread");
+		goto out;
+	}
+	/* report every item as it completes; stop at a failure or a fault */
+	while (w.running) {
+		while (reported < w.done && !ret) {
+			reported++;
+			pthread_mutex_unlock(&w.lock);
+			ret = progress(c, "namespaces", reported, t->n_nodes, err);
+			pthread_mutex_lock(&w.lock);
+			if (ret)
+				w.stop = true;
+		}
+		if (w.running)
+			pthread_cond_wait(&w.cond, &w.lock);
+	}
+	while (!ret && !w.ret && reported < w.done) {
+		reported++;
+		pthread_mutex_unlock(&w.lock);
+		ret = progress(c, "namespaces", reported, t->n_nodes, err);
+		pthread_mutex_lock(&w.lock);
+	}
+	pthread_mutex_unlock(&w.lock);
+	for (k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	if (!ret && w.ret) {
+		*err = w.err;
+		ret = w.ret;
+	}
+out:
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	return ret;
 }
 
 static int up_links(struct upctx *c, struct sl_err *err)

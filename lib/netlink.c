@@ -276,6 +276,11 @@ int sl_nl_veth_add(struct sl_nl *nl, const struct sl_veth *v, unsigned flags,
 		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
 	if (v->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->mac);
+	/* One queue each way: veth otherwise makes one per possible CPU,
+	 * each with its sysfs entries (a quarter of the time per pair here),
+	 * and an emulated link uses one (AF_XDP binds queue 0). */
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -293,6 +298,8 @@ int sl_nl_veth_add(struct sl_nl *nl, const struct sl_veth *v, unsigned flags,
 		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
 	if (v->peer_mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->peer_mac);
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
 	if (v->peer_netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
 	mnl_attr_nest_end(nlh, peer);
