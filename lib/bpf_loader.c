@@ -6,11 +6,14 @@
  * The capture keeps, per thread, only what a message needs: libbpf's first
  * warning, the program a warning named ("prog 'NAME': ..."), the verifier's
  * last line, the kernel's netlink message and whether the kernel's BTF was
- * missing. It is installed only around the call and the previous printer
- * is restored afterwards.
+ * missing. libbpf_set_print() is process-wide, so the capturing printer is
+ * installed once and for all, and passes what a thread prints outside a
+ * capture on to the printer it replaced: captures in two threads at once
+ * cannot undo each other's printer.
  */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +78,10 @@ static void verifier_line(const char *s, const char *end)
 	}
 }
 
+/* The printer before ours: libbpf's own, unless the program set one. */
+static libbpf_print_fn_t next_print;
+static pthread_once_t installed = PTHREAD_ONCE_INIT;
+
 __attribute__((format(printf, 2, 0)))
 static int capture_print(enum libbpf_print_level level, const char *fmt,
 			 va_list ap)
@@ -83,12 +90,14 @@ static int capture_print(enum libbpf_print_level level, const char *fmt,
 	char *s = NULL;
 	va_list aq;
 
-	if (getenv("SLUICE_LIBBPF_DEBUG")) {
+	if (getenv("SLUICE_LIBBPF_DEBUG") && cap.active) {
 		va_copy(aq, ap);
 		vfprintf(stderr, fmt, aq);
 		va_end(aq);
 	}
-	if (!cap.active || level != LIBBPF_WARN)
+	if (!cap.active)
+		return next_print ? next_print(level, fmt, ap) : 0;
+	if (level != LIBBPF_WARN)
 		return 0;
 	if (vasprintf(&s, fmt, ap) < 0)
 		return 0;
@@ -119,17 +128,22 @@ void sl_bpf_capture_reset(void)
 	cap.active = active;
 }
 
+static void install(void)
+{
+	next_print = libbpf_set_print(capture_print);
+}
+
 void sl_bpf_capture_begin(struct sl_bpf_capture *c)
 {
+	pthread_once(&installed, install);
+	c->was_active = cap.active;
 	memset(&cap, 0, sizeof(cap));
 	cap.active = 1;
-	c->old = (void *)libbpf_set_print(capture_print);
 }
 
 void sl_bpf_capture_end(struct sl_bpf_capture *c)
 {
-	libbpf_set_print((libbpf_print_fn_t)c->old);
-	cap.active = 0;
+	cap.active = c->was_active;
 }
 
 static int neg(int ret)

@@ -9,9 +9,9 @@
  * kernel's netlink error messages only through its print callback. While a
  * thread loads or attaches, the callback is replaced by one that keeps, for
  * that thread, the lines an error message needs; everything else libbpf
- * prints is dropped (SLUICE_LIBBPF_DEBUG=1 prints all of it to stderr).
- * libbpf_set_print() is process-wide, so captures must not overlap in
- * time between threads (sluice loads from one thread at a time).
+ * prints meanwhile is dropped (SLUICE_LIBBPF_DEBUG=1 prints all of it to
+ * stderr). The printer is installed once, process-wide, and passes what
+ * is printed outside a capture on to the one it replaced.
  *
  * The kernel's BTF (/sys/kernel/btf/vmlinux) is what the programs' CO-RE
  * relocations are resolved against. SLUICE_BTF_PATH=FILE (tests only, see
@@ -32,9 +32,10 @@ struct bpf_object;
  * NULL for the kernel's own. */
 const char *sl_bpf_btf_path(void);
 
-/* A capture of libbpf's log in the calling thread. */
+/* A capture of libbpf's log in the calling thread; begin and end pair
+ * up (an inner one ends into the outer, whose lines it replaced). */
 struct sl_bpf_capture {
-	void *old; /* the print callback it replaced */
+	int was_active;
 };
 
 void sl_bpf_capture_begin(struct sl_bpf_capture *c);
