@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sluice/bpf_loader.h>
 #include <sluice/fabric.h>
 #include <sluice/sockredir.h>
 
@@ -78,6 +79,8 @@ static int reuse_flow_maps(struct sockredir_bpf *skel, const char *dir,
 int sl_sockredir_open(const struct sl_sockredir_opts *o,
 		      struct sl_sockredir **out, struct sl_err *err)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+		    .btf_custom_path = sl_bpf_btf_path());
 	struct sl_sockredir *s;
 	int ret;
 
@@ -104,7 +107,7 @@ int sl_sockredir_open(const struct sl_sockredir_opts *o,
 			goto fail;
 		}
 	}
-	s->skel = sockredir_bpf__open();
+	s->skel = sockredir_bpf__open_opts(&open_opts);
 	if (!s->skel) {
 		ret = sl_err_set(err, errno, "sockredir: open BPF object: %s",
 				 strerror(errno));
@@ -119,12 +122,10 @@ int sl_sockredir_open(const struct sl_sockredir_opts *o,
 		if (ret)
 			goto fail;
 	}
-	ret = sockredir_bpf__load(s->skel);
-	if (ret) {
-		ret = sl_err_set(err, -ret, "sockredir: load BPF programs: %s",
-				 strerror(-ret));
+	/* names the program and the verifier's or BTF's reason */
+	ret = sl_bpf_object_load(s->skel->obj, "sockredir", err);
+	if (ret)
 		goto fail;
-	}
 	if (bpf_prog_attach(bpf_program__fd(s->skel->progs.sl_sk_msg),
 			    bpf_map__fd(s->skel->maps.socks),
 			    BPF_SK_MSG_VERDICT, 0)) {

@@ -9,9 +9,9 @@
  *   through sl_bpf_object_load (the path the fabric and the XDP program
  *   load through), and the real fabric program relocated against a BTF
  *   that lacks its types;
- * - a missing BTF: $SLUICE_BTF_PATH naming no file (the fabric and the
- *   normal-mode XDP program), and /sys/kernel/btf hidden by an empty tmpfs
- *   in a private mount namespace;
+ * - a missing BTF: $SLUICE_BTF_PATH naming no file (the fabric, the
+ *   normal-mode XDP program, socket redirection), and /sys/kernel/btf
+ *   hidden by an empty tmpfs in a private mount namespace;
  * - attach failures: a tc filter of another kind where the fabric's goes,
  *   an interface that is gone, a program the kernel refuses after the
  *   clsact qdisc was made (the qdisc is removed again), an XDP link that
@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -48,6 +49,7 @@
 #include <sluice/bpf_loader.h>
 #include <sluice/bpffs.h>
 #include <sluice/fabric.h>
+#include <sluice/sockredir.h>
 #include <sluice/xsk.h>
 
 #include "fabric_int.h"
@@ -232,6 +234,7 @@ static void test_missing_btf_file(void **state)
 	struct sl_err err = { "" };
 	struct sl_xsk_prog *p;
 	struct sl_fabric *f;
+	int ret;
 
 	setenv(SL_BPF_BTF_ENV, "/nonexistent/vmlinux", 1);
 	errno = 0;
@@ -252,6 +255,32 @@ static void test_missing_btf_file(void **state)
 		   "no kernel BTF for its CO-RE relocations: /nonexistent/vmlinux: No such "
 		   "file or directory; expected the kernel's BTF (a kernel built with "
 		   "CONFIG_DEBUG_INFO_BTF)");
+	/* so does socket redirection (into a cgroup of this test's own, in
+	 * case it did load) */
+	{
+		char root[PATH_MAX], cgroup[PATH_MAX + 32];
+		struct sl_sockredir_opts o = { .cgroup = cgroup };
+		struct sl_sockredir *r = NULL;
+
+		if (sl_cgroup2_root(root, sizeof(root), &err) == 0) {
+			snprintf(cgroup, sizeof(cgroup), "%s/sluice-err-%d", root,
+				 (int)getpid());
+			assert_int_equal(mkdir(cgroup, 0755), 0);
+			setenv(SL_BPF_BTF_ENV, "/nonexistent/vmlinux", 1);
+			ret = sl_sockredir_open(&o, &r, &err);
+			unsetenv(SL_BPF_BTF_ENV);
+			sl_sockredir_free(r);
+			rmdir(cgroup);
+			print_message("# %s\n", err.msg);
+			assert_int_equal(ret, -ENOENT);
+			/* not one program's failure: every program named */
+			expect_msg(err.msg, "sockredir: loading programs sl_sockops, sl_sk_msg "
+				   "(object sockredir_bpf): no kernel BTF for its CO-RE "
+				   "relocations: /nonexistent/vmlinux: No such file or "
+				   "directory; expected the kernel's BTF (a kernel built "
+				   "with CONFIG_DEBUG_INFO_BTF)");
+		}
+	}
 	/* and with the kernel's BTF again, both load */
 	f = sl_fabric_create(pin_dir, 4, &err);
 	assert_non_null(f);
