@@ -44,7 +44,13 @@ iperf_ab() { # name port client-args...
 	local name=$1 port=$2
 	shift 2
 	CTL exec "$name:b" -- iperf3 -s -1 -D -p "$port" || return 1
-	sleep 0.3
+	# -D returns before the server listens: on a loaded machine a fixed
+	# pause was sometimes too short (the client's JSON then holds only
+	# an error)
+	for _ in $(seq 100); do
+		CTL exec "$name:b" -- ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.05
+	done
 	CTL exec "$name:a" -- iperf3 -c b -p "$port" -J "$@"
 }
 
@@ -56,7 +62,10 @@ goodput_ab() { # name port want-bps seconds
 	echo "$json" | python3 -c '
 import json, sys
 want = float(sys.argv[1])
-r = json.load(sys.stdin)["end"]
+d = json.load(sys.stdin)
+if "error" in d:
+    print("# iperf3: %s" % d["error"]); sys.exit(1)
+r = d["end"]
 s = r.get("sum_received") or r["sum"]
 # receiver goodput: the datagrams that arrived, over the sending time
 got = (s["packets"] - s["lost_packets"]) * 1400 * 8 / s["seconds"]
@@ -98,7 +107,10 @@ test_loss_10pct() {
 	CTL down "$name" >/dev/null
 	echo "$json" | python3 -c '
 import json, sys
-r = json.load(sys.stdin)["end"]
+d = json.load(sys.stdin)
+if "error" in d:
+    print("# iperf3: %s" % d["error"]); sys.exit(1)
+r = d["end"]
 s = r.get("sum_received") or r["sum"]
 print("# 10%% loss: %d of %d datagrams lost (%.2f%%)"
       % (s["lost_packets"], s["packets"], s["lost_percent"]))
