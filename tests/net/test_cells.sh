@@ -61,7 +61,8 @@ link_down() {
 # dp_start NAME UP_POLICY: dpctl on the link, up = n0 -> n1.
 dp_start() {
 	local name=$1 k
-	"$DPCTL" --netns "$name-f" --topo "$name" --wait \
+	# shellcheck disable=SC2086
+	"$DPCTL" --netns "$name-f" --topo "$name" --wait ${DP_ARGS:-} \
 		--node-if "$name-n0" e1 --node-if "$name-n1" e0 --txcsum-off \
 		--ports a0 b0 --up "$2" --down '{}' \
 		>"$T_DIR/$name.out" 2>"$T_DIR/$name.err" </dev/null &
@@ -133,16 +134,24 @@ TRACE_FILE=ATT-LTE-driving-2016.down
 TRACE_SECS=20
 
 trace_replay() {
-	local name=$1 rpid
+	local name=$1 rpid dpcpu=0 appcpu=0
+	# The dataplane thread gets a CPU of its own, the sender and the
+	# receiver the other: what reaches the receiver is then held to the
+	# same 2% as what leaves the cell (sharing a CPU with the generator,
+	# the thread was seen descheduled for 4 ms at a time).
+	if [ "$(nproc)" -ge 2 ]; then
+		dpcpu=$(($(nproc) - 1))
+		appcpu=0
+	fi
 	# the capture right after the trace records when each packet left it
-	dp_start "$name" "{\"cells\": [{\"type\": \"trace\", \"trace\": \"$TRACES/$TRACE_FILE\", \"queue\": \"1000pkt\"},
+	DP_ARGS="--cpu $dpcpu" dp_start "$name" "{\"cells\": [{\"type\": \"trace\", \"trace\": \"$TRACES/$TRACE_FILE\", \"queue\": \"1000pkt\"},
 		{\"type\": \"capture\", \"file\": \"$T_DIR/trace.pcap\", \"clock\": \"raw\"}]}" || return 1
-	ip netns exec "$name-n1" python3 "$T_DIR/rx.py" 5401 $((TRACE_SECS + 5)) "$T_DIR/rx.ts" &
+	ip netns exec "$name-n1" taskset -c "$appcpu" python3 "$T_DIR/rx.py" 5401 $((TRACE_SECS + 5)) "$T_DIR/rx.ts" &
 	rpid=$!
 	wait_file "$T_DIR/rx.ts.ready" || return 1
 	# 1514-byte frames (1500 IP bytes: one opportunity each) at 3000/s,
 	# 36 Mbit/s, eight times the trace's mean: the queue stays full
-	ip netns exec "$name-n0" "$UDPGEN" send 10.78.0.2 5401 --size 1514 --pps 3000 \
+	ip netns exec "$name-n0" taskset -c "$appcpu" "$UDPGEN" send 10.78.0.2 5401 --size 1514 --pps 3000 \
 		--duration "$TRACE_SECS" --batch 1 >/dev/null
 	wait $rpid
 	dp_stop "$name"
@@ -219,7 +228,7 @@ med = lat[len(lat) // 2]
 jitter = (lat[len(lat) * 999 // 1000] - lat[len(lat) // 1000]) / 1e6
 print("receiver: %d packets (%d left the cell); latency spread p0.1-p99.9 %.3f ms, max %.3f ms above the median"
       % (len(rx), len(dep), jitter, (lat[-1] - med) / 1e6))
-rx_bad = compare("at the receiver", windows(rx, med - 500000), jitter <= 1.0)
+rx_bad = compare("at the receiver", windows(rx, med - 500000), True)
 if cell_bad:
     sys.exit(1)
 # after the cell only the dataplane's transmit path and the receiving
@@ -227,11 +236,10 @@ if cell_bad:
 if len(rx) < len(dep) * 0.999 or len(rx) > len(dep):
     print("the receiver got %d of the %d packets that left the cell" % (len(rx), len(dep)))
     sys.exit(1)
-if rx_bad and jitter <= 1.0:
-    sys.exit(1)
 if rx_bad:
-    print("the dataplane delivered late by up to %.1f ms (a busy host): the receiver's windows are not held to 2%%"
+    print("the receiver's windows are off the trace (the dataplane delivered up to %.1f ms late)"
           % ((lat[-1] - med) / 1e6))
+    sys.exit(1)
 PY
 }
 test_trace_replay() {
