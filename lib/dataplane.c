@@ -51,6 +51,7 @@
 
 #include <sluice/cell.h>
 #include <sluice/dataplane.h>
+#include <sluice/log.h>
 #include <sluice/netlink.h>
 #include <sluice/steer.h>
 #include <sluice/xsk.h>
@@ -59,6 +60,7 @@
 #define MAX_DRAINING 4
 #define TOPO_MAX 64
 #define SLEEP_CAP_NS (1 * SL_NSEC_PER_MSEC) /* with TX completions due */
+#define TX_STALL_NS SL_NSEC_PER_SEC	   /* no completion for this long */
 
 struct dp_thread;
 struct dp_link;
@@ -128,6 +130,11 @@ struct dp_link {
 	bool in_thread;	  /* attached, events for it are honoured */
 	bool busy;	  /* on th->busy */
 	bool kick_listed[2]; /* xsk[s] is on th->kick */
+	/* TX watchdog: the last time xsk[s] completed a frame (or had none
+	 * outstanding), and whether it is in a stall being reported */
+	uint64_t last_comp[2];
+	bool stalled[2];
+	uint64_t tx_stalls[2];
 };
 
 struct dp_kick {
@@ -555,8 +562,29 @@ static unsigned link_service(struct dp_thread *th, struct dp_link *lk,
 	unsigned rx = 0;
 	int s;
 
-	for (s = 0; s < 2; s++)
-		sl_xsk_complete(&lk->xsk[s]);
+	for (s = 0; s < 2; s++) {
+		struct sl_xsk *x = &lk->xsk[s];
+
+		if (sl_xsk_complete(x) || !x->tx_pending) {
+			if (lk->stalled[s])
+				pr_warn("dataplane: link %s:%u port %d: transmissions "
+					"complete again", lk->topo, lk->id, lk->ifindex[s]);
+			lk->last_comp[s] = now;
+			lk->stalled[s] = false;
+		} else if (!lk->stalled[s] && now - lk->last_comp[s] > TX_STALL_NS) {
+			/* Frames handed to the kernel come back on the
+			 * completion ring when it frees them; none for a
+			 * second means it stopped transmitting on this
+			 * socket (seen on a loaded host, see
+			 * docs/dataplane.md): say so, and count it. */
+			lk->stalled[s] = true;
+			lk->tx_stalls[s]++;
+			pr_warn("dataplane: link %s:%u port %d: %u frames sent have "
+				"not completed for 1 s; the kernel is not transmitting "
+				"on this socket", lk->topo, lk->id, lk->ifindex[s],
+				x->tx_pending);
+		}
+	}
 	for (s = 0; s < 2; s++)
 		rx += dir_rx(th, &lk->dir[s], now);
 	/* both: frames freed by one port's completions or by drops may be
@@ -983,6 +1011,7 @@ static int cmd_attach(struct dp_thread *th, void *arg, struct sl_err *err)
 	th->links = lk;
 	th->n_local++;
 	lk->in_thread = true;
+	lk->last_comp[0] = lk->last_comp[1] = now;
 	link_wake(th, lk);
 	for (s = 0; s < 2; s++) {
 		sl_channel_attach(lk->dir[s].ch, NULL);
@@ -1633,6 +1662,7 @@ static int cmd_stats(struct dp_thread *th, void *arg, struct sl_err *err)
 							      "native"));
 	json_object_object_add(dpj, "zerocopy",
 			       json_object_new_boolean(d->in->zerocopy));
+	add_u64(dpj, "tx_stalls", lk->tx_stalls[d->out - lk->xsk]);
 	json_object_object_add(dpj, "socket_in", socket_json(d->in));
 	json_object_object_add(dpj, "socket_out", socket_json(d->out));
 	add_u64(dpj, "thread", th->idx);
