@@ -192,6 +192,24 @@ int ctl_rest(struct ctl *ctl, const char *method, const char *path,
 	return ret;
 }
 
+int ctl_rest_list(struct ctl *ctl, const char *path, const char *key,
+		  json_object **res, json_object **arr)
+{
+	int ret = ctl_rest(ctl, "GET", path, NULL, res);
+
+	*arr = NULL;
+	if (ret)
+		return ret;
+	if (ctl->json) {
+		ctl_print_json(*res);
+		json_object_put(*res);
+		*res = NULL;
+		return CTL_EXIT_OK;
+	}
+	*arr = ctl_jarray(*res, key);
+	return CTL_EXIT_OK;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -815,16 +833,10 @@ static int cmd_remote_list(struct ctl *ctl, const struct ctl_cmd *cmd,
 	ret = plain_args(ctl, cmd, argc, argv, NULL);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = ctl_rest(ctl, "GET", "/api/topologies", NULL, &res);
-	if (ret)
+	ret = ctl_rest_list(ctl, "/api/topologies", "topologies", &res, &arr);
+	if (ret || !res)
 		return ret;
-	if (ctl->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	t = ctl_table_new(6, head);
-	arr = ctl_jarray(res, "topologies");
 	n = arr ? json_object_array_length(arr) : 0;
 	for (i = 0; t && i < n; i++) {
 		e = json_object_array_get_idx(arr, i);
@@ -859,16 +871,10 @@ static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
 	ret = plain_args(ctl, cmd, argc, argv, NULL);
 	if (ret)
 		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = ctl_rest(ctl, "GET", "/api/hosts", NULL, &res);
-	if (ret)
+	ret = ctl_rest_list(ctl, "/api/hosts", "hosts", &res, &arr);
+	if (ret || !res)
 		return ret;
-	if (ctl->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	t = ctl_table_new(9, head);
-	arr = ctl_jarray(res, "hosts");
 	n = arr ? json_object_array_length(arr) : 0;
 	for (i = 0; t && i < n; i++) {
 		bool online;
@@ -940,16 +946,10 @@ static int cmd_remote_stats(struct ctl *ctl, const struct ctl_cmd *cmd,
 		return ret < 0 ? CTL_EXIT_OK : ret;
 	snprintf(path, sizeof(path), "/api/stats%s%s", name ? "?topology=" : "",
 		 name ? name : "");
-	ret = ctl_rest(ctl, "GET", path, NULL, &res);
-	if (ret)
+	ret = ctl_rest_list(ctl, path, "links", &res, &arr);
+	if (ret || !res)
 		return ret;
-	if (ctl->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	t = ctl_table_new(12, head);
-	arr = ctl_jarray(res, "links");
 	n = arr ? json_object_array_length(arr) : 0;
 	for (i = 0; t && i < n; i++) {
 		e = json_object_array_get_idx(arr, i);

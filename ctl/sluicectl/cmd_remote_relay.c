@@ -73,16 +73,10 @@ static int remote_list(struct ctl *ctl, const char *topo)
 
 	snprintf(path, sizeof(path), "/api/relays%s%s", topo ? "?topology=" : "",
 		 topo ? topo : "");
-	ret = ctl_rest(ctl, "GET", path, NULL, &res);
-	if (ret)
+	ret = ctl_rest_list(ctl, path, "relays", &res, &arr);
+	if (ret || !res)
 		return ret;
-	if (ctl->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	t = ctl_table_new(7, head);
-	arr = ctl_jarray(res, "relays");
 	n = arr ? json_object_array_length(arr) : 0;
 	for (i = 0; t && i < n; i++) {
 		e = json_object_array_get_idx(arr, i);

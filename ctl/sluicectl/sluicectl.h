@@ -118,6 +118,11 @@ bool ctl_remote_opt(struct ctl *ctl, int o);
  */
 int ctl_rest(struct ctl *ctl, const char *method, const char *path,
 	     json_object *body, json_object **reply);
+/* GET of a listing: with --json prints the answer and leaves *res NULL;
+ * else *res is the answer (the caller puts it) and *arr its array `key`
+ * (NULL when absent). Returns an exit status as ctl_rest. */
+int ctl_rest_list(struct ctl *ctl, const char *path, const char *key,
+		  json_object **res, json_object **arr);
 /* The topology at the controller that has node a, when exactly one has
  * it; else prints why and returns CTL_EXIT_FAIL. */
 int ctl_remote_find_topology(struct ctl *ctl, const char *a, char *out,
