@@ -51,7 +51,11 @@ iperf_ab() { # name port client-args...
 		CTL exec "$name:b" -- ss -Hltn "sport = :$port" | grep -q . && break
 		sleep 0.05
 	done
-	CTL exec "$name:a" -- iperf3 -c b -p "$port" -J "$@"
+	local rc=0
+	CTL exec "$name:a" -- iperf3 -c b -p "$port" -J "$@" || rc=$?
+	# a server whose client never came stays otherwise, after its netns
+	pkill -f "iperf3 -s -1 -D -p $port\$" 2>/dev/null
+	return $rc
 }
 
 # Receiver goodput of a 100 Mbit/s UDP train from a to b, checked
