@@ -209,20 +209,23 @@ static int progress(struct upctx *c, const char *phase, uint64_t done,
 	return fault_injected(phase, done, err);
 }
 
-/* Makes namespace ns, journaled first; a name in use is refused before
- * the journal line, so that the rollback leaves that namespace alone. */
-static int ns_create(struct upctx *c, const char *ns, int *fd,
-		     struct sl_err *err)
+/* Journals namespace ns before it is made; a name in use is refused first,
+ * so that the rollback leaves that namespace alone. */
+static int ns_claim(struct upctx *c, const char *ns, struct sl_err *err)
 {
-	int ret;
-
 	if (sl_netns_exists(ns))
 		return sl_err_set(err, EEXIST,
 				  "create netns %s: a namespace of that name exists and is not "
 				  "this topology's; expected a free name ('ip netns del %s' removes it)",
 				  ns, ns);
-	ret = sl_journal_add(c->j, "ns", ns, NULL, err);
-	return ret ?: sl_netns_add(ns, fd, err);
+	return sl_journal_add(c->j, "ns", ns, NULL, err);
+}
+
+/* Makes namespace ns, journaled first. */
+static int ns_create(struct upctx *c, const char *ns, int *fd,
+		     struct sl_err *err)
+{
+	return ns_claim(c, ns, err) ?: sl_netns_add(ns, fd, err);
 }
 
 /*
@@ -405,12 +408,7 @@ static int up_nodes(struct upctx *c, struct sl_err *err)
 		char ns[128];
 
 		sl_netns_node(t->name, t->nodes[i].name, ns, sizeof(ns));
-		if (sl_netns_exists(ns))
-			return sl_err_set(err, EEXIST,
-					  "create netns %s: a namespace of that name exists and is "
-					  "not this topology's; expected a free name ('ip netns del "
-					  "%s' removes it)", ns, ns);
-		ret = sl_journal_add(c->j, "ns", ns, NULL, err);
+		ret = ns_claim(c, ns, err);
 		if (ret)
 			return ret;
 	}
@@ -434,8 +432,8 @@ static int up_nodes(struct upctx *c, struct sl_err *err)
 		goto out;
 	}
 	/* report every item as it completes; stop at a failure or a fault */
-	while (w.running) {
-		while (reported < w.done && !ret) {
+	for (;;) {
+		while (reported < w.done && !ret && !w.ret) {
 			reported++;
 			pthread_mutex_unlock(&w.lock);
 			ret = progress(c, "namespaces", reported, t->n_nodes, err);
@@ -443,14 +441,9 @@ static int up_nodes(struct upctx *c, struct sl_err *err)
 			if (ret)
 				w.stop = true;
 		}
-		if (w.running)
-			pthread_cond_wait(&w.cond, &w.lock);
-	}
-	while (!ret && !w.ret && reported < w.done) {
-		reported++;
-		pthread_mutex_unlock(&w.lock);
-		ret = progress(c, "namespaces", reported, t->n_nodes, err);
-		pthread_mutex_lock(&w.lock);
+		if (!w.running)
+			break;
+		pthread_cond_wait(&w.cond, &w.lock);
 	}
 	pthread_mutex_unlock(&w.lock);
 	for (k = 0; k < started; k++)

@@ -10,6 +10,7 @@
 #ifndef SLUICE_CONTROLLER_H
 #define SLUICE_CONTROLLER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <libwebsockets.h>
@@ -220,6 +221,12 @@ size_t http_pss_size(void);
 /* topo_ops.c: topologies through the controller. */
 /* Places and applies a topology; fills *status (HTTP) and returns a reply
  * object. */
+/* A REST error answer {"ok": false, "code": ecode, "error": text}; sets
+ * *status to the HTTP status code. Shared by the routes and their ops. */
+json_object *rest_error(int *status, int code, const char *ecode,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+json_object *rest_verror(const char *ecode, const char *fmt, va_list ap);
+
 json_object *topo_create(struct ctl *c, json_object *body, int *status);
 json_object *topo_delete(struct ctl *c, const char *name, int *status);
 void topo_on_ack(struct ctl *c, const struct pending *p, bool ok,

@@ -87,16 +87,12 @@ static int send_error(struct lws *wsi, struct http_req *r, unsigned status,
 static int send_error(struct lws *wsi, struct http_req *r, unsigned status,
 		      const char *code, const char *fmt, ...)
 {
-	json_object *o = json_object_new_object();
-	char msg[1024];
+	json_object *o;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	o = rest_verror(code, fmt, ap);
 	va_end(ap);
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "code", json_object_new_string(code));
-	json_object_object_add(o, "error", json_object_new_string(msg));
 	return send_json(wsi, r, status, o);
 }
 

@@ -13,7 +13,6 @@
  * reconnect (rows_resync_host).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,26 +104,6 @@ void rows_resync_host(struct ctl *c, const char *host)
 	PQclear(r);
 }
 
-static json_object *reply_err(int *status, int code, const char *ecode,
-			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static json_object *reply_err(int *status, int code, const char *ecode,
-			      const char *fmt, ...)
-{
-	json_object *o = json_object_new_object();
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	*status = code;
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "code", json_object_new_string(ecode));
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	return o;
-}
-
 /* A string field: NULL when absent or null; *bad when of another type. */
 static const char *body_str(json_object *b, const char *k, bool *bad)
 {
@@ -174,42 +153,42 @@ json_object *relay_create(struct ctl *c, json_object *body, int *status)
 
 	if (bad || !topo || !node) {
 		json_object_put(via);
-		return reply_err(status, 400, "bad_field", "expected \"topology\" and \"node\" "
+		return rest_error(status, 400, "bad_field", "expected \"topology\" and \"node\" "
 				 "(strings of 1 to %d bytes)", SL_PROTO_NAME_MAX - 1);
 	}
 	if (port <= 0 || to_port < 0) {
 		json_object_put(via);
-		return reply_err(status, 400, "bad_field", "field \"%s\": expected a port "
+		return rest_error(status, 400, "bad_field", "field \"%s\": expected a port "
 				 "from 1 to 65535", port <= 0 ? "port" : "to_port");
 	}
 	if (json_object_object_get_ex(body, "socks5", &v) && !json_object_is_type(v, json_type_null)) {
 		if (!json_object_is_type(v, json_type_boolean)) {
 			json_object_put(via);
-			return reply_err(status, 400, "bad_field", "field \"socks5\": expected true or false");
+			return rest_error(status, 400, "bad_field", "field \"socks5\": expected true or false");
 		}
 		socks5 = json_object_get_boolean(v);
 	}
 	if (socks5 == (to_node != NULL) || (to_node && !to_port)) {
 		json_object_put(via);
-		return reply_err(status, 400, "bad_field", "expected \"to_node\" and \"to_port\", "
+		return rest_error(status, 400, "bad_field", "expected \"to_node\" and \"to_port\", "
 				 "or \"socks5\": true");
 	}
 	if (mode && strcmp(mode, "splice") && strcmp(mode, "sockmap")) {
 		json_object_put(via);
-		return reply_err(status, 400, "bad_field", "field \"mode\": \"%s\"; expected "
+		return rest_error(status, 400, "bad_field", "field \"mode\": \"%s\"; expected "
 				 "\"splice\" or \"sockmap\"", mode);
 	}
 	if (json_object_object_get_ex(body, "via", &v) && !json_object_is_type(v, json_type_null)) {
 		if (!json_object_is_type(v, json_type_array)) {
 			json_object_put(via);
-			return reply_err(status, 400, "bad_field", "field \"via\": expected an array of node names");
+			return rest_error(status, 400, "bad_field", "field \"via\": expected an array of node names");
 		}
 		for (i = 0; i < json_object_array_length(v); i++) {
 			json_object *h = json_object_array_get_idx(v, i);
 
 			if (!json_object_is_type(h, json_type_string) || !json_object_get_string_len(h)) {
 				json_object_put(via);
-				return reply_err(status, 400, "bad_field", "field \"via[%zu]\": "
+				return rest_error(status, 400, "bad_field", "field \"via[%zu]\": "
 						 "expected a node name", i);
 			}
 			json_object_array_add(via, json_object_get(h));
@@ -217,7 +196,7 @@ json_object *relay_create(struct ctl *c, json_object *body, int *status)
 	}
 	if (socks5 && json_object_array_length(via)) {
 		json_object_put(via);
-		return reply_err(status, 400, "bad_field", "a SOCKS5 relay is one node; expected no \"via\"");
+		return rest_error(status, 400, "bad_field", "a SOCKS5 relay is one node; expected no \"via\"");
 	}
 	snprintf(ps, sizeof(ps), "%d", port);
 	snprintf(tps, sizeof(tps), "%d", to_port);
@@ -225,12 +204,12 @@ json_object *relay_create(struct ctl *c, json_object *body, int *status)
 	r = db_query(c->db, "SELECT id FROM topologies WHERE name = $1 AND state <> 'down'", 1, p);
 	if (!r) {
 		json_object_put(via);
-		return reply_err(status, 503, "internal", "database unavailable");
+		return rest_error(status, 503, "internal", "database unavailable");
 	}
 	if (!PQntuples(r)) {
 		PQclear(r);
 		json_object_put(via);
-		return reply_err(status, 404, "notfound", "no topology \"%s\"", topo);
+		return rest_error(status, 404, "notfound", "no topology \"%s\"", topo);
 	}
 	PQclear(r);
 	p[1] = node;
@@ -248,10 +227,10 @@ json_object *relay_create(struct ctl *c, json_object *body, int *status)
 		" ON CONFLICT (topology_id, node, port) DO NOTHING RETURNING id", 8, p);
 	json_object_put(via);
 	if (!r)
-		return reply_err(status, 400, "invalid", "cannot record the relay (see the controller's log)");
+		return rest_error(status, 400, "invalid", "cannot record the relay (see the controller's log)");
 	if (!PQntuples(r)) {
 		PQclear(r);
-		return reply_err(status, 409, "exists", "a relay listens on %s:%d in %s already",
+		return rest_error(status, 409, "exists", "a relay listens on %s:%d in %s already",
 				 node, port, topo);
 	}
 	o = json_object_new_object();
@@ -270,13 +249,13 @@ json_object *relay_delete(struct ctl *c, const char *id, int *status)
 	PGresult *r;
 
 	if (!*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 9)
-		return reply_err(status, 400, "bad_field", "relay id \"%s\": expected a number", id);
+		return rest_error(status, 400, "bad_field", "relay id \"%s\": expected a number", id);
 	r = db_query(c->db, "DELETE FROM relays WHERE id = $1::integer RETURNING id", 1, p);
 	if (!r)
-		return reply_err(status, 503, "internal", "database unavailable");
+		return rest_error(status, 503, "internal", "database unavailable");
 	if (!PQntuples(r)) {
 		PQclear(r);
-		return reply_err(status, 404, "notfound", "no relay %s", id);
+		return rest_error(status, 404, "notfound", "no relay %s", id);
 	}
 	PQclear(r);
 	o = json_object_new_object();

@@ -10,6 +10,7 @@
  * issue); the tables already record a host per node for that.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +21,28 @@
 
 #include "controller.h"
 
-static json_object *err_reply(int *status, int code, const char *ecode,
-			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static json_object *err_reply(int *status, int code, const char *ecode,
-			      const char *fmt, ...)
+json_object *rest_verror(const char *ecode, const char *fmt, va_list ap)
 {
 	json_object *o = json_object_new_object();
 	char msg[SL_ERR_MAX + 128];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	*status = code;
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "code", json_object_new_string(ecode));
 	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+json_object *rest_error(int *status, int code, const char *ecode,
+			const char *fmt, ...)
+{
+	json_object *o;
+	va_list ap;
+
+	va_start(ap, fmt);
+	o = rest_verror(ecode, fmt, ap);
+	va_end(ap);
+	*status = code;
 	return o;
 }
 
@@ -91,30 +97,30 @@ json_object *topo_create(struct ctl *c, json_object *body, int *status)
 	int64_t id;
 
 	if (!spec || !json_object_is_type(spec, json_type_object))
-		return err_reply(status, 400, "bad_field",
+		return rest_error(status, 400, "bad_field",
 				 "expected {\"topology\": {...topology file...}, \"host\": optional}");
 	text = sl_proto_text(spec, &len);
 	if (sl_topo_parse(text, len, "topology", &t, &err))
-		return err_reply(status, 400, "invalid", "%s", err.msg);
+		return rest_error(status, 400, "invalid", "%s", err.msg);
 	if (hj) {
 		host = json_object_get_string(hj);
 		if (!session_find_host(c, host)) {
 			sl_topo_free(t);
-			return err_reply(status, 409, "notfound", "host \"%s\" is not connected", host);
+			return rest_error(status, 409, "notfound", "host \"%s\" is not connected", host);
 		}
 	} else if (!(host = pick_host(c))) {
 		sl_topo_free(t);
-		return err_reply(status, 503, "nohost", "no host is connected to the controller");
+		return rest_error(status, 503, "nohost", "no host is connected to the controller");
 	}
 	p[0] = t->name;
 	r = db_query(c->db, "SELECT state FROM topologies WHERE name = $1", 1, p);
 	if (!r) {
 		sl_topo_free(t);
-		return err_reply(status, 503, "internal", "database unavailable");
+		return rest_error(status, 503, "internal", "database unavailable");
 	}
 	if (PQntuples(r) && strcmp(PQgetvalue(r, 0, 0), "down") &&
 	    strcmp(PQgetvalue(r, 0, 0), "failed")) {
-		o = err_reply(status, 409, "exists", "topology \"%s\" is %s; expected a name not in use",
+		o = rest_error(status, 409, "exists", "topology \"%s\" is %s; expected a name not in use",
 			      t->name, PQgetvalue(r, 0, 0));
 		PQclear(r);
 		sl_topo_free(t);
@@ -162,7 +168,7 @@ json_object *topo_create(struct ctl *c, json_object *body, int *status)
 	json_object_put(model);
 	if (!r) {
 		sl_topo_free(t);
-		return err_reply(status, 503, "internal", "cannot record topology (database)");
+		return rest_error(status, 503, "internal", "cannot record topology (database)");
 	}
 	PQclear(r);
 	o = sl_proto_new(SL_MSG_APPLY);
@@ -195,7 +201,7 @@ json_object *topo_delete(struct ctl *c, const char *name, int *status)
 		"SELECT DISTINCT n.host_id FROM topologies t JOIN nodes n ON n.topology_id = t.id"
 		" WHERE t.name = $1 AND n.host_id IS NOT NULL", 1, p);
 	if (!r)
-		return err_reply(status, 503, "internal", "database unavailable");
+		return rest_error(status, 503, "internal", "database unavailable");
 	hosts = json_object_new_array();
 	for (i = 0; i < PQntuples(r); i++) {
 		o = sl_proto_new(SL_MSG_TEARDOWN);
@@ -209,7 +215,7 @@ json_object *topo_delete(struct ctl *c, const char *name, int *status)
 	if (!r || !PQntuples(r)) {
 		PQclear(r);
 		json_object_put(hosts);
-		return err_reply(status, 404, "notfound", "no topology \"%s\"", name);
+		return rest_error(status, 404, "notfound", "no topology \"%s\"", name);
 	}
 	PQclear(r);
 	o = json_object_new_object();
