@@ -60,6 +60,12 @@
 #define MAX_DRAINING 4
 #define TOPO_MAX 64
 #define SLEEP_CAP_NS (1 * SL_NSEC_PER_MSEC) /* with TX completions due */
+/* A wakeup later than this is a stall (a preempted vCPU), not the timer's
+ * usual lateness: it is counted at this, so that it cannot turn the
+ * thread into a spinner. Also the cap of the wake-ahead. */
+#ifndef WAKE_LATE_MAX_NS
+#define WAKE_LATE_MAX_NS (400 * SL_NSEC_PER_USEC)
+#endif
 #define TX_STALL_NS SL_NSEC_PER_SEC	   /* no completion for this long */
 
 struct dp_thread;
@@ -171,6 +177,8 @@ struct dp_thread {
 	uint64_t last_sweep;	 /* every link serviced at least this often */
 	int epfd, evfd, tfd;
 	uint64_t tfd_armed; /* absolute deadline the timerfd is set to */
+	uint64_t wake_late; /* how late timerfd wakeups come: rises to each
+			     * sample at once, decays by 1/16 per wakeup */
 	/* commands */
 	pthread_mutex_t cmd_lock;
 	pthread_cond_t cmd_cond;
@@ -294,6 +302,12 @@ static unsigned dir_rx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 	n = xsk_ring_cons__peek(&x->rx, o->batch, &idx);
 	if (!n)
 		return 0;
+	/* Every frame of the batch arrived before the peek, not necessarily
+	 * before the pass began: a clock read after the peek is the earliest
+	 * "now" no frame of it can precede (with the pass's start, frames that
+	 * came during the pass would enter their channel before they arrived
+	 * and leave that much early: up to a pass, hundreds of us) */
+	now = now_ns();
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&x->rx,
 								     idx + i);
@@ -452,6 +466,30 @@ static void maybe_kick(struct dp_thread *th, struct sl_xsk *x, uint64_t now,
 	}
 }
 
+/* The timerfd fired: how late it was against what it was set to. The
+ * thread wakes that much earlier than spin_ns before a deadline from now
+ * on, so that a machine with slow wakeups (a busy VM host) costs spinning
+ * rather than late packets. */
+static void wake_late_add(struct dp_thread *th, uint64_t now)
+{
+	uint64_t late = now > th->tfd_armed ? now - th->tfd_armed : 0;
+
+	if (late > WAKE_LATE_MAX_NS)
+		late = WAKE_LATE_MAX_NS;
+	if (late >= th->wake_late)
+		th->wake_late = late;
+	else
+		th->wake_late -= (th->wake_late - late) >> 4;
+}
+
+/* How long before a deadline the thread stops sleeping and spins. */
+static uint64_t wake_ahead(const struct dp_thread *th)
+{
+	uint64_t a = th->dp->o.spin_ns + th->wake_late;
+
+	return a > WAKE_LATE_MAX_NS ? WAKE_LATE_MAX_NS : a;
+}
+
 /* epoll tags of the thread's own descriptors (sockets carry their link) */
 static char tag_evfd, tag_tfd;
 
@@ -466,8 +504,10 @@ static void handle_events(struct dp_thread *th, const struct epoll_event *ev,
 		void *p = ev[i].data.ptr;
 
 		if (p == &tag_tfd) {
-			if (read(th->tfd, &junk, sizeof(junk)) > 0)
+			if (read(th->tfd, &junk, sizeof(junk)) > 0) {
+				wake_late_add(th, now_ns());
 				th->tfd_armed = SL_TIME_NEVER;
+			}
 		} else if (p == &tag_evfd) {
 			if (read(th->evfd, &junk, sizeof(junk)) < 0)
 				continue;
@@ -496,13 +536,15 @@ static void poll_events(struct dp_thread *th)
 static void thread_sleep(struct dp_thread *th, uint64_t now, uint64_t next,
 			 bool tx_pending)
 {
-	const struct sl_dataplane_opts *o = &th->dp->o;
 	struct epoll_event ev[EVENTS_MAX];
 	uint64_t wake = SL_TIME_NEVER;
 	int n;
 
-	if (next != SL_TIME_NEVER)
-		wake = next > o->spin_ns ? next - o->spin_ns : 0;
+	if (next != SL_TIME_NEVER) {
+		uint64_t ahead = wake_ahead(th);
+
+		wake = next > ahead ? next - ahead : 0;
+	}
 	if (tx_pending && wake > now + SLEEP_CAP_NS)
 		wake = now + SLEEP_CAP_NS;
 	if (wake != SL_TIME_NEVER && wake <= now) {
@@ -659,10 +701,8 @@ static void *thread_main(void *arg)
 		work = rx;
 		now = now_ns();
 		while ((t = sl_wheel_expire(th->wheel, now))) {
-			if (now > t->expires)
-				hist_add(&th->late_timer, now - t->expires);
-			else
-				hist_add(&th->late_timer, 0);
+			hist_add(&th->late_timer,
+				 now > t->expires ? now - t->expires : 0);
 			dir_tx(th, t->data, now);
 			work++;
 		}
@@ -1670,6 +1710,8 @@ static int cmd_stats(struct dp_thread *th, void *arg, struct sl_err *err)
 	add_u64(dpj, "thread_sleeps", th->sleeps);
 	add_u64(dpj, "thread_spins", th->spins);
 	add_u64(dpj, "thread_busy_ns", th->busy_ns);
+	add_u64(dpj, "thread_wake_late_ns", th->wake_late);
+	add_u64(dpj, "thread_wake_ahead_ns", wake_ahead(th));
 	json_object_object_add(dpj, "thread_late_timer",
 			       hist_json(&th->late_timer));
 	json_object_object_add(dpj, "thread_late_rx", hist_json(&th->late_rx));
