@@ -11,7 +11,9 @@
  *
  * send: sendmmsg() batches on a connected socket. --size is the Ethernet
  * frame without FCS (default 60, i.e. a 64-byte frame on the wire); the
- * payload carries a 64-bit sequence number. --pps paces in batches (0:
+ * payload carries a 64-bit sequence number and, from 16 bytes of payload
+ * on (the default frame has 18), the CLOCK_REALTIME nanoseconds just
+ * before the batch was sent. --pps paces in batches (0:
  * as fast as possible); --flows N spreads packets over N source ports.
  * Stops after --count packets or --duration seconds (default 5).
  * recv: recvmmsg() batches; stops after --duration, after --count packets,
@@ -22,7 +24,12 @@
  * IFNAME's own address and IPv4 address.
  * All end with one JSON line: packets, seconds, pps and, for recv, the
  * sequence numbers seen (unique, duplicates, reordered, max) so that loss
- * is 1 - unique / sent.
+ * is 1 - unique / sent, and the one-way delay of stamped packets
+ * (owd_min_us, owd_avg_us, owd_max_us: the kernel's receive timestamp
+ * minus the send stamp; sender and receiver on one host share the clock).
+ * The send stamp precedes each packet's transmission, so the measured
+ * delay is never below the path's: a minimum under an emulated delay
+ * means a packet left early.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +60,34 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The one-way delay of a received packet stamped tx by its sender: the
+ * kernel's receive timestamp (SCM_TIMESTAMPNS) minus tx. */
+static bool rx_stamp(struct msghdr *mh, uint64_t tx, int64_t *owd)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			*owd = (int64_t)((uint64_t)ts.tv_sec * 1000000000ull +
+					 (uint64_t)ts.tv_nsec - tx);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -72,7 +107,7 @@ static int do_send(const char *dst, int port, unsigned size, double pps,
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	unsigned payload = size > HDRS + 8 ? size - HDRS : 8, i, f;
-	uint64_t sent = 0, seq = 0, errors = 0;
+	uint64_t sent = 0, seq = 0, errors = 0, stamp;
 	double t0, t, next;
 	int fds[64], n;
 
@@ -119,8 +154,12 @@ static int do_send(const char *dst, int port, unsigned size, double pps,
 				t = mono();
 			next += want / pps;
 		}
-		for (i = 0; i < want; i++)
+		stamp = payload >= 16 ? real_ns() : 0;
+		for (i = 0; i < want; i++) {
 			memcpy(buf[i], &(uint64_t){ seq + i }, 8);
+			if (stamp)
+				memcpy(buf[i] + 8, &stamp, 8);
+		}
 		n = sendmmsg(fds[f], msg, want, 0);
 		if (n < 0) {
 			/* ENOBUFS and the like: the path is full, go on */
@@ -145,7 +184,11 @@ static int do_recv(int port, double duration, double idle, uint64_t count)
 	struct mmsghdr msg[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	static char cbuf[BATCH_MAX][CMSG_SPACE(sizeof(struct timespec))];
 	uint64_t got = 0, uniq = 0, dup = 0, reord = 0, maxseq = 0, seq;
+	uint64_t n_owd = 0, tx;
+	int64_t owd, owd_min = INT64_MAX, owd_max = INT64_MIN;
+	double owd_sum = 0;
 	uint8_t *seen = calloc(SEEN_BITS / 8, 1);
 	double t0, first = 0, last = 0, t;
 	int fd, n, i, rcvbuf = 16 << 20;
@@ -158,6 +201,7 @@ static int do_recv(int port, double duration, double idle, uint64_t count)
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
 	memset(msg, 0, sizeof(msg));
 	for (i = 0; i < BATCH_MAX; i++) {
 		iov[i].iov_base = buf[i];
@@ -180,6 +224,10 @@ static int do_recv(int port, double duration, double idle, uint64_t count)
 			break;
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
+		for (i = 0; i < BATCH_MAX; i++) {
+			msg[i].msg_hdr.msg_control = cbuf[i];
+			msg[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
+		}
 		n = recvmmsg(fd, msg, BATCH_MAX, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			continue;
@@ -192,6 +240,16 @@ static int do_recv(int port, double duration, double idle, uint64_t count)
 			if (msg[i].msg_len < 8)
 				continue;
 			memcpy(&seq, buf[i], 8);
+			if (msg[i].msg_len >= 16 &&
+			    (memcpy(&tx, buf[i] + 8, 8), tx) &&
+			    rx_stamp(&msg[i].msg_hdr, tx, &owd)) {
+				n_owd++;
+				owd_sum += (double)owd;
+				if (owd < owd_min)
+					owd_min = owd;
+				if (owd > owd_max)
+					owd_max = owd;
+			}
 			if (seq < maxseq)
 				reord++;
 			if (seq > maxseq)
@@ -208,10 +266,15 @@ static int do_recv(int port, double duration, double idle, uint64_t count)
 		got += (uint64_t)n;
 	}
 	t = last - first;
-	printf("{\"mode\": \"recv\", \"packets\": %llu, \"unique\": %llu, \"duplicates\": %llu, \"reordered\": %llu, \"max_seq\": %llu, \"seconds\": %.3f, \"pps\": %.0f}\n",
+	printf("{\"mode\": \"recv\", \"packets\": %llu, \"unique\": %llu, \"duplicates\": %llu, \"reordered\": %llu, \"max_seq\": %llu, \"seconds\": %.3f, \"pps\": %.0f",
 	       (unsigned long long)got, (unsigned long long)uniq,
 	       (unsigned long long)dup, (unsigned long long)reord,
 	       (unsigned long long)maxseq, t, t > 0 ? got / t : 0.0);
+	if (n_owd)
+		printf(", \"owd_min_us\": %.1f, \"owd_avg_us\": %.1f, \"owd_max_us\": %.1f",
+		       (double)owd_min / 1e3, owd_sum / (double)n_owd / 1e3,
+		       (double)owd_max / 1e3);
+	printf("}\n");
 	free(seen);
 	close(fd);
 	return 0;
