@@ -40,6 +40,11 @@ t_run() { # name function
 	fi
 }
 
+# t_steal [CPU]: the time (USER_HZ ticks, 1/100 s) the hypervisor has taken
+# from CPU (default: all CPUs together), from /proc/stat. A timing test
+# logs it: a stolen CPU delivers late whatever sluice does.
+t_steal() { awk -v c="cpu${1:-}" '$1 == c { print $9 }' /proc/stat; }
+
 t_done() { echo "1..$T_N"; [ "$T_FAILS" -eq 0 ]; }
 
 # Start a private sluiced for this script; stopped by t_daemon_stop.
