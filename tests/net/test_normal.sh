@@ -135,6 +135,20 @@ print("thread %d: timers late p50 %s us p99 %s us max %s us over %d; wakeups lat
     d["thread_sleeps"], d["thread_spins"]))' 2>&1
 }
 
+# udp_flood NAME PORT SEND_OPTIONS...: udpgen from n0 to n1 over link 0
+# (after a ping for ARP); prints the receiver's JSON line.
+udp_flood() {
+	local name=$1 port=$2 rpid
+	shift 2
+	ip netns exec "$name-n0" ping -c 1 -W 2 -q 10.77.0.2 >/dev/null
+	ip netns exec "$name-n1" "$UDPGEN" recv "$port" --idle 1 >"$T_DIR/udp-$port.out" &
+	rpid=$!
+	sleep 0.3
+	ip netns exec "$name-n0" "$UDPGEN" send 10.77.0.2 "$port" "$@" >/dev/null
+	wait $rpid
+	tail -1 "$T_DIR/udp-$port.out"
+}
+
 run_chain() { # NAME N FN: set up, run FN, always tear down
 	local name=$1 n=$2 fn=$3 rc s0
 	chain_up "$name" "$n" || { chain_down "$name"; return 1; }
@@ -192,17 +206,12 @@ rate_tcp() {
 test_rate_10mbit_tcp() { need || return; run_chain "$PFX-r" 1 rate_tcp; }
 
 rate_udp() {
-	local name=$1 out bps rpid
+	local name=$1 out bps
 	POLICY_UP='{"rate": "10mbit"}' POLICY_DOWN='{}' dp_start "$name" 1 || return 1
-	ip netns exec "$name-n1" "$UDPGEN" recv 5302 --idle 1 >"$T_DIR/udp.out" &
-	rpid=$!
-	sleep 0.3
 	# 1514-byte frames at 1300/s = 15.7 Mbit/s offered to a 10 Mbit/s
 	# shaper; the receiver's rate from its first to its last packet is
 	# the shaper's rate
-	ip netns exec "$name-n0" "$UDPGEN" send 10.77.0.2 5302 --size 1514 --pps 1300 --duration 5 --batch 1 >/dev/null
-	wait $rpid
-	out=$(tail -1 "$T_DIR/udp.out")
+	out=$(udp_flood "$name" 5302 --size 1514 --pps 1300 --duration 5 --batch 1)
 	bps=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pps"] * 1514 * 8)' "$out")
 	t_log "rate 10 Mbit/s, UDP: $out -> $(python3 -c "print('%.3f' % ($bps / 1e6))") Mbit/s of frames"
 	in_range "$bps" 9.7e6 10.3e6 || t_fail "UDP rate $bps bit/s, expected 10 Mbit/s +- 3%"
@@ -210,15 +219,9 @@ rate_udp() {
 test_rate_10mbit_udp() { need || return; run_chain "$PFX-u" 1 rate_udp; }
 
 loss_10() {
-	local name=$1 out uniq rpid
+	local name=$1 out uniq
 	POLICY_UP='{"loss": "10%"}' POLICY_DOWN='{}' dp_start "$name" 1 || return 1
-	ip netns exec "$name-n0" ping -c 1 -W 2 -q 10.77.0.2 >/dev/null # ARP
-	ip netns exec "$name-n1" "$UDPGEN" recv 5303 --idle 1 >"$T_DIR/loss.out" &
-	rpid=$!
-	sleep 0.3
-	ip netns exec "$name-n0" "$UDPGEN" send 10.77.0.2 5303 --count 10000 --pps 20000 --batch 8 >/dev/null
-	wait $rpid
-	out=$(tail -1 "$T_DIR/loss.out")
+	out=$(udp_flood "$name" 5303 --count 10000 --pps 20000 --batch 8)
 	uniq=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["unique"])' "$out")
 	t_log "loss 10%: $uniq of 10000 UDP packets arrived"
 	in_range "$uniq" 8850 9150 || t_fail "$uniq of 10000 arrived, expected a loss of 10% +- 1.5 points"
@@ -230,15 +233,9 @@ test_loss_10pct_udp() { need || return; run_chain "$PFX-l" 1 loss_10; }
 # many frames per RX batch, a frame that arrived while a pass was running
 # used to be stamped with the pass's start and left up to a pass early.
 none_early() {
-	local name=$1 out rpid
+	local name=$1 out
 	POLICY_UP='{"delay": "10ms"}' POLICY_DOWN='{}' dp_start "$name" 1 || return 1
-	ip netns exec "$name-n0" ping -c 1 -W 2 -q 10.77.0.2 >/dev/null # ARP
-	ip netns exec "$name-n1" "$UDPGEN" recv 5304 --idle 1 >"$T_DIR/early.out" &
-	rpid=$!
-	sleep 0.3
-	ip netns exec "$name-n0" "$UDPGEN" send 10.77.0.2 5304 --count 40000 --pps 40000 --batch 16 >/dev/null
-	wait $rpid
-	out=$(tail -1 "$T_DIR/early.out")
+	out=$(udp_flood "$name" 5304 --count 40000 --pps 40000 --batch 16)
 	t_log "10 ms under a flood of 40000 packets/s: $out"
 	t_log "$(dp_timing "$name" 0 0)"
 	set -- $(python3 -c 'import json,sys; d = json.loads(sys.argv[1]); print(d["unique"], d.get("owd_min_us", -1), d.get("owd_avg_us", -1))' "$out")
