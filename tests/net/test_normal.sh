@@ -109,12 +109,20 @@ dp_stop() {
 	rm -f "$T_DIR/$name.pid"
 }
 
-# ping_rtt NS DST COUNT INTERVAL: prints "min avg max loss%"
+# ping_rtt NS DST COUNT INTERVAL: prints "min avg max loss% median"
 ping_rtt() {
-	ip netns exec "$1" ping -q -c "$3" -i "$4" -W 2 "$2" | awk -F'[/ =%]+' '
+	ip netns exec "$1" ping -c "$3" -i "$4" -W 2 "$2" | awk -F'[/ =%]+' '
+		/ time=/ { for (i = 1; i < NF; i++) if ($i == "time") t[n++] = $(i + 1) }
 		/packet loss/ { for (i = 1; i <= NF; i++) if ($i == "packet") loss = $(i - 1) }
 		/^rtt/ { min = $6; avg = $7; max = $8 }
-		END { print min, avg, max, loss }'
+		END {
+			# insertion sort: a few hundred values at most
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && t[j - 1] + 0 > t[j] + 0; j--) {
+					x = t[j]; t[j] = t[j - 1]; t[j - 1] = x
+				}
+			print min, avg, max, loss, (n ? t[int(n / 2)] : "none")
+		}'
 }
 
 in_range() { # value lo hi
@@ -186,9 +194,13 @@ delay_rtt() {
 	POLICY_UP='{"delay": "10ms"}' POLICY_DOWN='{"delay": "10ms"}' dp_start "$name" 1 || return 1
 	ip netns exec "$name-n0" ping -c 2 -W 2 -q 10.77.0.2 >/dev/null # ARP
 	r=$(ping_rtt "$name-n0" 10.77.0.2 100 0.02)
-	t_log "delay 10 ms each way: rtt min/avg/max $r (loss %)"
+	t_log "delay 10 ms each way: rtt min/avg/max/loss%/median $r"
 	set -- $r
-	in_range "$2" 19.5 20.5 || t_fail "average RTT $2 ms, expected 20 +- 0.5 ms" || return 1
+	# none early, the median on the delay, the average with what the
+	# host adds (a vCPU stall of 50 ms in 100 pings is 0.5 ms of it)
+	in_range "$1" 20 20.5 || t_fail "minimum RTT $1 ms, expected 20 to 20.5 ms" || return 1
+	in_range "$5" 20 20.5 || t_fail "median RTT $5 ms, expected 20 to 20.5 ms" || return 1
+	in_range "$2" 20 21 || t_fail "average RTT $2 ms, expected 20 to 21 ms" || return 1
 	[ "$4" = 0 ] || t_fail "$4% of the pings lost"
 }
 test_delay_10ms_each_way() { need || return; run_chain "$PFX-d" 1 delay_rtt; }
@@ -250,7 +262,7 @@ chain10() {
 	POLICY_UP='{"delay": "10ms"}' POLICY_DOWN='{"delay": "10ms"}' dp_start "$name" 10 --threads 2 || return 1
 	ip netns exec "$name-n0" ping -c 2 -W 3 -q 10.77.9.2 >/dev/null
 	r=$(ping_rtt "$name-n0" 10.77.9.2 20 0.05)
-	t_log "10 links of 10 ms: rtt min/avg/max $r (loss %)"
+	t_log "10 links of 10 ms: rtt min/avg/max/loss%/median $r"
 	t_log "link 0: $(dp_timing "$name" 0 0)"
 	t_log "link 9: $(dp_timing "$name" 9 0)"
 	set -- $r
@@ -277,13 +289,14 @@ runtime_policy() {
 	wait $ppid
 	grep -q ' 0% packet loss' "$T_DIR/ping.out" || t_fail "pings lost across the changes: $(grep loss "$T_DIR/ping.out")" || return 1
 	r=$(ping_rtt "$name-n0" 10.77.0.2 20 0.02)
-	t_log "after the change to 30 ms up: rtt $r"
+	t_log "after the change to 30 ms up: rtt min/avg/max/loss%/median $r"
 	t_log "$(dp_timing "$name" 0 0)"
 	set -- $r
-	# the minimum is the emulated delay; the average also carries what the
-	# machine's scheduler adds (one 10 ms stall of a vCPU is 0.5 ms of it)
+	# the minimum and the median are the emulated delay; the average also
+	# carries what the host adds (a 39 ms stall of the dataplane's vCPU
+	# was seen to put one ping at 79 ms and the average of 20 at 43.4)
 	in_range "$1" 40 40.6 || t_fail "minimum RTT $1 ms, expected 40 ms" || return 1
-	in_range "$2" 40 41 || t_fail "average RTT $2 ms, expected 40 ms (at most 1 ms above)" || return 1
+	in_range "$5" 40 40.6 || t_fail "median RTT $5 ms, expected 40 ms" || return 1
 	ans=$(dp_cmd "$name" 'policy 0 0 {"delay": "fast"}')
 	case $ans in
 	"error: link $name:0 direction up: delay: \"fast\" is not a time"*) ;;
@@ -322,13 +335,13 @@ test_nothing_left_behind() {
 }
 
 t_run "a plain normal-mode wire forwards, XDP detached on exit" test_plain_wire
-t_run "delay 10 ms each way: ping RTT 20 +- 0.5 ms" test_delay_10ms_each_way
+t_run "delay 10 ms each way: ping RTT min and median 20-20.5 ms" test_delay_10ms_each_way
 t_run "rate 10 Mbit/s: TCP goodput 9.0-10.1 Mbit/s" test_rate_10mbit_tcp
 t_run "rate 10 Mbit/s: UDP within 3%" test_rate_10mbit_udp
 t_run "loss 10%: 10 +- 1.5 points over 10000 UDP packets" test_loss_10pct_udp
 t_run "10 ms under a UDP flood: no packet in less than 10 ms" test_none_early
 t_run "10 links of 10 ms: ping rtt min 200-202 ms" test_chain_of_10_links
-t_run "runtime policy changes lose no packet" test_runtime_policy_change
+t_run "runtime policy changes lose no packet, the new delay holds" test_runtime_policy_change
 t_run "TCP checksums completed in the dataplane" test_tcp_checksums_completed
 t_run "TCP with tx checksum offload off on node interfaces" test_tcp_checksums_offload_off
 t_run "no namespace or process left behind" test_nothing_left_behind
