@@ -45,6 +45,30 @@ t_run() { # name function
 # logs it: a stolen CPU delivers late whatever sluice does.
 t_steal() { awk -v c="cpu${1:-}" '$1 == c { print $9 }' /proc/stat; }
 
+# t_in_range VALUE LO HI: true when LO <= VALUE <= HI (decimals; a value
+# that is not a number is out of range)
+t_in_range() {
+	python3 -c "import sys; v, lo, hi = map(float, sys.argv[1:]); sys.exit(0 if lo <= v <= hi else 1)" "$@" 2>/dev/null
+}
+
+# t_ping_summary: reads ping's output (per-ping lines, not -q) and prints
+# "min avg max loss% median" (ms; the median of the replies' times). The
+# minimum and the median are what a delay test holds: the average also
+# carries the host's stalls (one 39 ms vCPU stall put a ping at 79 ms).
+t_ping_summary() {
+	awk -F'[/ =%]+' '
+		/ time=/ { for (i = 1; i < NF; i++) if ($i == "time") t[n++] = $(i + 1) }
+		/packet loss/ { for (i = 1; i <= NF; i++) if ($i == "packet") loss = $(i - 1) }
+		/^rtt/ { min = $6; avg = $7; max = $8 }
+		END {
+			for (i = 1; i < n; i++) # insertion sort: a few hundred at most
+				for (j = i; j > 0 && t[j - 1] + 0 > t[j] + 0; j--) {
+					x = t[j]; t[j] = t[j - 1]; t[j - 1] = x
+				}
+			print min, avg, max, loss, (n ? t[int(n / 2)] : "none")
+		}'
+}
+
 t_done() { echo "1..$T_N"; [ "$T_FAILS" -eq 0 ]; }
 
 # Start a private sluiced for this script; stopped by t_daemon_stop.

@@ -18,19 +18,22 @@ JSON
 	CTL -q up "$SLUICE_RUNDIR/$1.json"
 }
 
-ping_stat() { # topo count interval -> "min avg max"
-	CTL exec "$1:h1" -- ping -q -c "$2" -i "$3" h2 | sed -n 's|.*= \([0-9.]*\)/\([0-9.]*\)/\([0-9.]*\)/.*|\1 \2 \3|p'
+ping_stat() { # topo count interval -> "min avg max loss% median"
+	CTL exec "$1:h1" -- ping -c "$2" -i "$3" h2 | t_ping_summary
 }
 
 test_delay_rtt() {
 	local n=dl$S
 	up_path $n '{"delay": "10ms"}' || return 1
 	CTL exec $n:h1 -- ping -c 2 -i 0.2 -q h2 >/dev/null  # neighbours resolved
-	read -r min avg max < <(ping_stat $n 50 0.05)
-	t_log "delay 10 ms each way: rtt min/avg/max $min/$avg/$max ms"
+	read -r min avg max loss med < <(ping_stat $n 50 0.05)
+	t_log "delay 10 ms each way: rtt min/avg/max $min/$avg/$max ms, median $med ms, $loss% lost"
 	CTL -q down $n
-	python3 -c "import sys; a=float('$avg'); sys.exit(0 if abs(a-20.0) <= 0.5 else 1)" ||
-		t_fail "average RTT $avg ms, expected 20 +- 0.5 ms"
+	# none early, the median on the delay; the average may carry a stall
+	# of the host (50 ms in 50 pings is 1 ms of it)
+	t_in_range "$min" 20 20.5 || t_fail "minimum RTT $min ms, expected 20 to 20.5 ms" || return 1
+	t_in_range "$med" 20 20.5 || t_fail "median RTT $med ms, expected 20 to 20.5 ms" || return 1
+	t_in_range "$avg" 20 21.5 || t_fail "average RTT $avg ms, expected 20 to 21.5 ms"
 }
 
 test_rate_tcp() {
@@ -70,7 +73,7 @@ test_chain_10_links() {
 	echo "{\"name\": \"$n\", \"nodes\": [$nodes], \"links\": [$links]}" >"$SLUICE_RUNDIR/$n.json"
 	CTL -q up "$SLUICE_RUNDIR/$n.json" || return 1
 	CTL exec $n:h1 -- ping -c 2 -i 0.3 -q h2 >/dev/null
-	read -r min avg max < <(ping_stat $n 20 0.1)
+	read -r min avg max _ _ < <(ping_stat $n 20 0.1)
 	t_log "10 links of 10 ms: rtt min/avg/max $min/$avg/$max ms"
 	CTL -q down $n
 	python3 -c "import sys; m=float('$min'); sys.exit(0 if 200.0 <= m <= 202.0 else 1)" ||
@@ -90,17 +93,18 @@ test_live_change_keeps_packets() {
 	wait
 	out=$(grep -o '[0-9]* received' "$SLUICE_RUNDIR/lc.out")
 	t_log "pings across two live changes: $out of 40"
-	read -r min avg max < <(ping_stat $n 10 0.05)
+	read -r min avg max _ med < <(ping_stat $n 10 0.05)
+	t_log "after the changes to 5 ms: rtt min/avg/max $min/$avg/$max ms, median $med ms"
 	CTL -q down $n
 	[ "$out" = "40 received" ] || t_fail "lost pings across a live change: $out" || return 1
-	python3 -c "import sys; a=float('$avg'); sys.exit(0 if abs(a-10.0) <= 0.5 else 1)" ||
-		t_fail "after the change RTT $avg ms, expected 10 ms"
+	t_in_range "$min" 10 10.5 || t_fail "after the change minimum RTT $min ms, expected 10 ms" || return 1
+	t_in_range "$med" 10 10.5 || t_fail "after the change median RTT $med ms, expected 10 ms"
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 t_daemon_start || exit 1
 trap t_cleanup_all EXIT
-t_run "normal mode: delay 10 ms each way gives RTT 20 +- 0.5 ms" test_delay_rtt
+t_run "normal mode: delay 10 ms each way gives RTT min and median 20-20.5 ms" test_delay_rtt
 t_run "normal mode: rate 10 Mbit/s gives TCP goodput 9.0-10.1 Mbit/s" test_rate_tcp
 t_run "normal mode: 10% loss over 10,000 UDP datagrams is 10 +- 1.5 points" test_loss_udp
 t_run "normal mode: 10 links of 10 ms give rtt min 200-202 ms" test_chain_10_links

@@ -111,22 +111,7 @@ dp_stop() {
 
 # ping_rtt NS DST COUNT INTERVAL: prints "min avg max loss% median"
 ping_rtt() {
-	ip netns exec "$1" ping -c "$3" -i "$4" -W 2 "$2" | awk -F'[/ =%]+' '
-		/ time=/ { for (i = 1; i < NF; i++) if ($i == "time") t[n++] = $(i + 1) }
-		/packet loss/ { for (i = 1; i <= NF; i++) if ($i == "packet") loss = $(i - 1) }
-		/^rtt/ { min = $6; avg = $7; max = $8 }
-		END {
-			# insertion sort: a few hundred values at most
-			for (i = 1; i < n; i++)
-				for (j = i; j > 0 && t[j - 1] + 0 > t[j] + 0; j--) {
-					x = t[j]; t[j] = t[j - 1]; t[j - 1] = x
-				}
-			print min, avg, max, loss, (n ? t[int(n / 2)] : "none")
-		}'
-}
-
-in_range() { # value lo hi
-	python3 -c "import sys; v, lo, hi = map(float, sys.argv[1:]); sys.exit(0 if lo <= v <= hi else 1)" "$@"
+	ip netns exec "$1" ping -c "$3" -i "$4" -W 2 "$2" | t_ping_summary
 }
 
 # dp_timing NAME LINK DIR: one line on how late the dataplane thread of a
@@ -198,9 +183,9 @@ delay_rtt() {
 	set -- $r
 	# none early, the median on the delay, the average with what the
 	# host adds (a vCPU stall of 50 ms in 100 pings is 0.5 ms of it)
-	in_range "$1" 20 20.5 || t_fail "minimum RTT $1 ms, expected 20 to 20.5 ms" || return 1
-	in_range "$5" 20 20.5 || t_fail "median RTT $5 ms, expected 20 to 20.5 ms" || return 1
-	in_range "$2" 20 21 || t_fail "average RTT $2 ms, expected 20 to 21 ms" || return 1
+	t_in_range "$1" 20 20.5 || t_fail "minimum RTT $1 ms, expected 20 to 20.5 ms" || return 1
+	t_in_range "$5" 20 20.5 || t_fail "median RTT $5 ms, expected 20 to 20.5 ms" || return 1
+	t_in_range "$2" 20 21 || t_fail "average RTT $2 ms, expected 20 to 21 ms" || return 1
 	[ "$4" = 0 ] || t_fail "$4% of the pings lost"
 }
 test_delay_10ms_each_way() { need || return; run_chain "$PFX-d" 1 delay_rtt; }
@@ -213,7 +198,7 @@ rate_tcp() {
 	bps=$(ip netns exec "$name-n0" iperf3 -c 10.77.0.2 -p 5301 -t 6 -O 1 -J |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])') || return 1
 	t_log "rate 10 Mbit/s: TCP goodput $(python3 -c "print('%.2f' % ($bps / 1e6))") Mbit/s"
-	in_range "$bps" 9.0e6 10.1e6 || t_fail "TCP goodput $bps bit/s, expected 9.0 to 10.1 Mbit/s"
+	t_in_range "$bps" 9.0e6 10.1e6 || t_fail "TCP goodput $bps bit/s, expected 9.0 to 10.1 Mbit/s"
 }
 test_rate_10mbit_tcp() { need || return; run_chain "$PFX-r" 1 rate_tcp; }
 
@@ -226,7 +211,7 @@ rate_udp() {
 	out=$(udp_flood "$name" 5302 --size 1514 --pps 1300 --duration 5 --batch 1)
 	bps=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pps"] * 1514 * 8)' "$out")
 	t_log "rate 10 Mbit/s, UDP: $out -> $(python3 -c "print('%.3f' % ($bps / 1e6))") Mbit/s of frames"
-	in_range "$bps" 9.7e6 10.3e6 || t_fail "UDP rate $bps bit/s, expected 10 Mbit/s +- 3%"
+	t_in_range "$bps" 9.7e6 10.3e6 || t_fail "UDP rate $bps bit/s, expected 10 Mbit/s +- 3%"
 }
 test_rate_10mbit_udp() { need || return; run_chain "$PFX-u" 1 rate_udp; }
 
@@ -236,7 +221,7 @@ loss_10() {
 	out=$(udp_flood "$name" 5303 --count 10000 --pps 20000 --batch 8)
 	uniq=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["unique"])' "$out")
 	t_log "loss 10%: $uniq of 10000 UDP packets arrived"
-	in_range "$uniq" 8850 9150 || t_fail "$uniq of 10000 arrived, expected a loss of 10% +- 1.5 points"
+	t_in_range "$uniq" 8850 9150 || t_fail "$uniq of 10000 arrived, expected a loss of 10% +- 1.5 points"
 }
 test_loss_10pct_udp() { need || return; run_chain "$PFX-l" 1 loss_10; }
 
@@ -252,8 +237,8 @@ none_early() {
 	t_log "$(dp_timing "$name" 0 0)"
 	set -- $(python3 -c 'import json,sys; d = json.loads(sys.argv[1]); print(d["unique"], d.get("owd_min_us", -1), d.get("owd_avg_us", -1))' "$out")
 	[ "$1" -ge 39000 ] || t_fail "$1 of 40000 packets arrived, expected no loss" || return 1
-	in_range "$2" 10000 10500 || t_fail "one-way delay min $2 us, expected 10000 us or a little more: a packet left early" || return 1
-	in_range "$3" 10000 11000 || t_fail "one-way delay avg $3 us, expected 10000 to 11000 us"
+	t_in_range "$2" 10000 10500 || t_fail "one-way delay min $2 us, expected 10000 us or a little more: a packet left early" || return 1
+	t_in_range "$3" 10000 11000 || t_fail "one-way delay avg $3 us, expected 10000 to 11000 us"
 }
 test_none_early() { need || return; run_chain "$PFX-e" 1 none_early; }
 
@@ -266,7 +251,7 @@ chain10() {
 	t_log "link 0: $(dp_timing "$name" 0 0)"
 	t_log "link 9: $(dp_timing "$name" 9 0)"
 	set -- $r
-	in_range "$1" 200 202 || t_fail "rtt min $1 ms, expected 200 to 202 ms"
+	t_in_range "$1" 200 202 || t_fail "rtt min $1 ms, expected 200 to 202 ms"
 }
 test_chain_of_10_links() { need || return; run_chain "$PFX-c" 10 chain10; }
 
@@ -295,8 +280,8 @@ runtime_policy() {
 	# the minimum and the median are the emulated delay; the average also
 	# carries what the host adds (a 39 ms stall of the dataplane's vCPU
 	# was seen to put one ping at 79 ms and the average of 20 at 43.4)
-	in_range "$1" 40 40.6 || t_fail "minimum RTT $1 ms, expected 40 ms" || return 1
-	in_range "$5" 40 40.6 || t_fail "median RTT $5 ms, expected 40 ms" || return 1
+	t_in_range "$1" 40 40.6 || t_fail "minimum RTT $1 ms, expected 40 ms" || return 1
+	t_in_range "$5" 40 40.6 || t_fail "median RTT $5 ms, expected 40 ms" || return 1
 	ans=$(dp_cmd "$name" 'policy 0 0 {"delay": "fast"}')
 	case $ans in
 	"error: link $name:0 direction up: delay: \"fast\" is not a time"*) ;;

@@ -210,8 +210,6 @@ iv = rx["intervals"][int(sys.argv[2]):int(sys.argv[3])]
 print("%.2f" % (sum(i["sum"]["bytes"] for i in iv) * 8 / sum(i["sum"]["seconds"] for i in iv) / 1e6))' "$@"
 }
 
-in_range() { python3 -c "import sys; sys.exit(0 if $2 <= float('$1') <= $3 else 1)"; }
-
 # live_rate NAME POLICY MODE: 10 Mbit/s, then 4 Mbit/s on the running flow.
 live_rate() {
 	local n=$1 mode=$2 before after rc=0
@@ -227,8 +225,8 @@ live_rate() {
 	before=$(iperf_mbps "$SLUICE_RUNDIR/$n.iperf.json" 1 4)
 	after=$(iperf_mbps "$SLUICE_RUNDIR/$n.iperf.json" 6 9)
 	t_log "$mode: TCP goodput $before Mbit/s at 10mbit, $after Mbit/s after 'link set h1 r1 rate 4mbit' on the same flow"
-	in_range "$before" 8.8 10.2 || t_fail "before: $before Mbit/s, expected 8.8-10.2" || return 1
-	in_range "$after" 3.5 4.1 || t_fail "after: $after Mbit/s, expected 3.5-4.1" || return 1
+	t_in_range "$before" 8.8 10.2 || t_fail "before: $before Mbit/s, expected 8.8-10.2" || return 1
+	t_in_range "$after" 3.5 4.1 || t_fail "after: $after Mbit/s, expected 3.5-4.1" || return 1
 }
 
 test_live_rate_dataplane() {
@@ -276,10 +274,10 @@ err = []
 if [c["rate_bps"] for c in r["up"]] != [3000000]: err.append("up rate cells %s" % r["up"])
 if [c["rate_bps"] for c in r["down"]] != [8000000]: err.append("down rate cells %s" % r["down"])
 print("\n".join(err))' "$SLUICE_RUNDIR/dr.json" || return 1
-	in_range "$upm" 2.6 3.1 || t_fail "h1 -> h2 $upm Mbit/s, expected 2.6-3.1" || return 1
-	in_range "$downm" 7.0 8.2 || t_fail "h2 -> h1 $downm Mbit/s, expected 7.0-8.2" || return 1
+	t_in_range "$upm" 2.6 3.1 || t_fail "h1 -> h2 $upm Mbit/s, expected 2.6-3.1" || return 1
+	t_in_range "$downm" 7.0 8.2 || t_fail "h2 -> h1 $downm Mbit/s, expected 7.0-8.2" || return 1
 	# 2 ms up (kept from before), 4 ms down, 84-byte pings serialize in < 0.3 ms
-	in_range "$min" 6.0 7.0 || t_fail "RTT min $min ms, expected 6-7 ms (2 ms up + 4 ms down)" || return 1
+	t_in_range "$min" 6.0 7.0 || t_fail "RTT min $min ms, expected 6-7 ms (2 ms up + 4 ms down)" || return 1
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
