@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * dataplane.c - the normal-mode dataplane (include/sluice/dataplane.h):
- * links, their threads, and the loop that moves frames from one port's
+ * its options, its threads, and the loop that moves frames from one port's
  * AF_XDP socket through a channel of cells to the other port's socket.
+ * Adding and removing links and changing their policies is in
+ * lib/dataplane_link.c, telemetry in lib/dataplane_stats.c, what they
+ * share in lib/dataplane_int.h.
  *
  * One pass of a thread's loop:
  *   1. commands from control threads (add, remove, policy, stats);
@@ -29,10 +32,9 @@
  * rings and channels once it is running. Control threads prepare a link
  * (sockets, XDP, channels) before handing it over, and get it back before
  * tearing it down; anything else they want from a running link runs on its
- * thread as a command (run_cmd), between two passes of the loop.
+ * thread as a command (dp_run_cmd), between two passes of the loop.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -44,21 +46,17 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-
-#include <json-c/json.h>
 
 #include <sluice/cell.h>
 #include <sluice/dataplane.h>
 #include <sluice/log.h>
-#include <sluice/netlink.h>
 #include <sluice/steer.h>
 #include <sluice/xsk.h>
 
+#include "dataplane_int.h"
+
 #define BATCH_MAX 256
-#define MAX_DRAINING 4
-#define TOPO_MAX 64
 #define SLEEP_CAP_NS (1 * SL_NSEC_PER_MSEC) /* with TX completions due */
 /* A wakeup later than this is a stall (a preempted vCPU), not the timer's
  * usual lateness: it is counted at this, so that it cannot turn the
@@ -68,86 +66,6 @@
 #endif
 #define TX_STALL_NS SL_NSEC_PER_SEC	   /* no completion for this long */
 
-struct dp_thread;
-struct dp_link;
-
-#define HIST_BUCKETS 24 /* [0] < 1 us, [i] < 2^i us, [23] the rest */
-
-struct dp_hist {
-	uint64_t n[HIST_BUCKETS];
-	uint64_t max_ns;
-};
-
-static inline void hist_add(struct dp_hist *h, uint64_t ns)
-{
-	uint64_t us = ns / 1000;
-	unsigned b = us ? 64 - (unsigned)__builtin_clzll(us) : 0;
-
-	h->n[b < HIST_BUCKETS ? b : HIST_BUCKETS - 1]++;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
-}
-
-/* One direction of a link: RX on `in`, channel, TX on `out`. */
-struct dp_dir {
-	struct dp_link *lk;
-	int d;
-	struct sl_xsk *in, *out;
-	struct sl_channel *ch;
-	/* channels replaced by a structural policy change, still holding
-	 * packets: they drain under their old settings */
-	struct sl_channel *draining[MAX_DRAINING];
-	unsigned n_draining;
-	struct sl_timer timer; /* at the earliest event of the above */
-	struct sl_pktq backlog; /* released, but the TX ring was full */
-	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
-	uint64_t drops[SL_DROP__MAX];
-	uint64_t csum_completed, ce_marked, clones, clone_fail;
-};
-
-struct dp_ns {
-	ino_t ino;
-	dev_t dev;
-	unsigned refs;
-	struct sl_xsk_prog *prog;
-	struct dp_ns *next;
-};
-
-struct dp_link {
-	char topo[TOPO_MAX];
-	uint32_t id;
-	struct sl_dataplane *dp;
-	struct dp_thread *th;
-	struct dp_ns *ns;
-	int netns_fd; /* the fabric netns (a dup), for the XDP detach */
-	uint64_t seed;
-	uint32_t generation; /* policy replacements, for their seeds */
-	int ifindex[2];
-	int slot[2];
-	bool generic[2];
-	bool attached[2];
-	struct sl_xsk_umem *umem;
-	struct sl_xsk xsk[2];
-	struct sl_pkt *pkts; /* one per frame: pkts[addr >> frame_shift] */
-	struct dp_dir dir[2];
-	struct dp_link *next;	  /* in its thread's list (thread-owned) */
-	struct dp_link *all_next; /* in dp->links (under dp->lock) */
-	/* thread-owned: */
-	bool in_thread;	  /* attached, events for it are honoured */
-	bool busy;	  /* on th->busy */
-	bool kick_listed[2]; /* xsk[s] is on th->kick */
-	/* TX watchdog: the last time xsk[s] completed a frame (or had none
-	 * outstanding), and whether it is in a stall being reported */
-	uint64_t last_comp[2];
-	bool stalled[2];
-	uint64_t tx_stalls[2];
-};
-
-struct dp_kick {
-	struct dp_link *lk;
-	int s;
-};
-
 struct dp_cmd {
 	int (*fn)(struct dp_thread *th, void *arg, struct sl_err *err);
 	void *arg;
@@ -156,66 +74,6 @@ struct dp_cmd {
 	bool done;
 	struct dp_cmd *next;
 };
-
-struct dp_thread {
-	struct sl_dataplane *dp;
-	unsigned idx;
-	pthread_t tid;
-	bool started;
-	atomic_bool stop;
-	struct sl_wheel *wheel;
-	struct dp_link *links;
-	unsigned n_links; /* also read by control threads (under dp->lock) */
-	/* Work lists, so that a pass costs what is active, not what exists:
-	 * links to service (busy: epoll saw frames arrive, transmissions
-	 * wait for completion, or a timer released or dropped frames) and
-	 * sockets with descriptors not kicked yet. Sized for every link. */
-	struct dp_link **busy;
-	struct dp_kick *kick;
-	unsigned n_busy, n_kick, cap;
-	unsigned n_local;	 /* links attached to this thread */
-	uint64_t last_sweep;	 /* every link serviced at least this often */
-	int epfd, evfd, tfd;
-	uint64_t tfd_armed; /* absolute deadline the timerfd is set to */
-	uint64_t wake_late; /* how late timerfd wakeups come: rises to each
-			     * sample at once, decays by 1/16 per wakeup */
-	/* commands */
-	pthread_mutex_t cmd_lock;
-	pthread_cond_t cmd_cond;
-	struct dp_cmd *cmds;
-	atomic_bool cmd_pending;
-	/* loop counters (for docs and debugging) */
-	uint64_t passes, sleeps, spins; /* spins: a sleep skipped, the next
-					 * deadline being closer than spin_ns */
-	uint64_t busy_ns; /* time in passes that moved packets: packets /
-			   * busy time is the cost per packet, whatever the
-			   * idle spinning around it */
-	/* How late the thread is, in log2 buckets of microseconds: a
-	 * direction's timer fired after its deadline (timer), a frame was
-	 * taken off the RX ring after XDP stamped it (rx), a pass took
-	 * (pass). What an emulated path adds beyond its cells. */
-	struct dp_hist late_timer, late_rx, pass_len;
-};
-
-struct sl_dataplane {
-	struct sl_dataplane_opts o;
-	struct dp_thread *th;
-	unsigned n_threads;
-	pthread_mutex_t lock; /* links, namespaces, link placement */
-	struct dp_link *links;
-	struct dp_ns *nss;
-	unsigned n_links;
-	cpu_set_t cpus; /* the process's CPUs when the dataplane started */
-	int ncpus;	/* how many */
-};
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SL_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 void sl_dataplane_opts_default(struct sl_dataplane_opts *o)
 {
@@ -233,7 +91,7 @@ void sl_dataplane_opts_default(struct sl_dataplane_opts *o)
 
 /* ---- frames: drop and clone callbacks ---------------------------------- */
 
-static void on_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
+void dp_on_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
 {
 	struct dp_dir *d = ctx;
 
@@ -241,7 +99,7 @@ static void on_drop(struct sl_pkt *p, enum sl_drop_reason why, void *ctx)
 	sl_xsk_umem_put(d->lk->umem, p->addr);
 }
 
-static struct sl_pkt *on_clone(const struct sl_pkt *p, void *ctx)
+struct sl_pkt *dp_on_clone(const struct sl_pkt *p, void *ctx)
 {
 	struct dp_dir *d = ctx;
 	struct sl_xsk_umem *u = d->lk->umem;
@@ -280,7 +138,7 @@ static uint64_t dir_next(const struct dp_dir *d, uint64_t now)
 	return t;
 }
 
-static void dir_arm(struct dp_thread *th, struct dp_dir *d, uint64_t now)
+void dp_dir_arm(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 {
 	uint64_t t = dir_next(d, now);
 
@@ -341,11 +199,11 @@ static unsigned dir_rx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 	xsk_ring_cons__release(&x->rx, n);
 	d->rx_pkts += n;
 	d->rx_bytes += bytes;
-	dir_arm(th, d, now);
+	dp_dir_arm(th, d, now);
 	return n;
 }
 
-static void link_wake(struct dp_thread *th, struct dp_link *lk)
+void dp_link_wake(struct dp_thread *th, struct dp_link *lk)
 {
 	if (lk->busy || !lk->in_thread)
 		return;
@@ -398,7 +256,7 @@ static void dir_tx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 
 	/* frames dropped at dequeue return to the free stack: the link's
 	 * fill rings may want them */
-	link_wake(th, d->lk);
+	dp_link_wake(th, d->lk);
 	room = xsk_prod_nb_free(&d->out->tx, SL_XSK_RING_SIZE);
 	/* the backlog first: it left its channel earlier */
 	while (room && (p = sl_pktq_peek(&d->backlog))) {
@@ -439,7 +297,7 @@ static void dir_tx(struct dp_thread *th, struct dp_dir *d, uint64_t now)
 	if (dir_next(d, now) <= now)
 		sl_wheel_arm(th->wheel, &d->timer, now + SL_NSEC_PER_USEC);
 	else
-		dir_arm(th, d, now);
+		dp_dir_arm(th, d, now);
 }
 
 /*
@@ -483,7 +341,7 @@ static void wake_late_add(struct dp_thread *th, uint64_t now)
 }
 
 /* How long before a deadline the thread stops sleeping and spins. */
-static uint64_t wake_ahead(const struct dp_thread *th)
+uint64_t dp_wake_ahead(const struct dp_thread *th)
 {
 	uint64_t a = th->dp->o.spin_ns + th->wake_late;
 
@@ -512,7 +370,7 @@ static void handle_events(struct dp_thread *th, const struct epoll_event *ev,
 			if (read(th->evfd, &junk, sizeof(junk)) < 0)
 				continue;
 		} else {
-			link_wake(th, p);
+			dp_link_wake(th, p);
 		}
 	}
 }
@@ -541,7 +399,7 @@ static void thread_sleep(struct dp_thread *th, uint64_t now, uint64_t next,
 	int n;
 
 	if (next != SL_TIME_NEVER) {
-		uint64_t ahead = wake_ahead(th);
+		uint64_t ahead = dp_wake_ahead(th);
 
 		wake = next > ahead ? next - ahead : 0;
 	}
@@ -656,7 +514,7 @@ static void wake_all(struct dp_thread *th)
 	struct dp_link *lk;
 
 	for (lk = th->links; lk; lk = lk->next)
-		link_wake(th, lk);
+		dp_link_wake(th, lk);
 }
 
 static void *thread_main(void *arg)
@@ -737,9 +595,9 @@ static void *thread_main(void *arg)
 }
 
 /* Runs fn on th between two passes and waits for it. */
-static int run_cmd(struct dp_thread *th,
-		   int (*fn)(struct dp_thread *, void *, struct sl_err *),
-		   void *arg, struct sl_err *err)
+int dp_run_cmd(struct dp_thread *th,
+	       int (*fn)(struct dp_thread *, void *, struct sl_err *),
+	       void *arg, struct sl_err *err)
 {
 	struct dp_cmd c = { .fn = fn, .arg = arg, .err = err };
 	uint64_t one = 1;
@@ -762,7 +620,7 @@ static int run_cmd(struct dp_thread *th,
 
 /* ---- threads ----------------------------------------------------------- */
 
-static void thread_fini(struct dp_thread *th)
+void dp_thread_fini(struct dp_thread *th)
 {
 	uint64_t one = 1;
 
@@ -915,826 +773,4 @@ struct sl_dataplane *sl_dataplane_new(unsigned n_threads, struct sl_err *err)
 	sl_dataplane_opts_default(&o);
 	o.n_threads = n_threads;
 	return sl_dataplane_new_opts(&o, err);
-}
-
-/* ---- links ------------------------------------------------------------- */
-
-static struct dp_link *find_link(struct sl_dataplane *dp, const char *topo,
-				 uint32_t id)
-{
-	struct dp_link *lk;
-
-	for (lk = dp->links; lk; lk = lk->all_next)
-		if (lk->id == id && !strcmp(lk->topo, topo))
-			return lk;
-	return NULL;
-}
-
-/* The XDP program of the netns behind fd, loaded on first use. */
-static struct dp_ns *ns_get(struct sl_dataplane *dp, int fd,
-			    struct sl_err *err)
-{
-	struct dp_ns *ns;
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return sl_err_set(err, errno, "fabric netns fd: %s",
-				  strerror(errno)), NULL;
-	for (ns = dp->nss; ns; ns = ns->next)
-		if (ns->ino == st.st_ino && ns->dev == st.st_dev) {
-			ns->refs++;
-			return ns;
-		}
-	ns = calloc(1, sizeof(*ns));
-	if (!ns)
-		return sl_err_set(err, ENOMEM, "out of memory"), NULL;
-	ns->prog = sl_xsk_prog_new(dp->o.max_slots, err);
-	if (!ns->prog) {
-		free(ns);
-		return NULL;
-	}
-	ns->ino = st.st_ino;
-	ns->dev = st.st_dev;
-	ns->refs = 1;
-	ns->next = dp->nss;
-	dp->nss = ns;
-	return ns;
-}
-
-static void ns_put(struct sl_dataplane *dp, struct dp_ns *ns)
-{
-	struct dp_ns **pp;
-
-	if (!ns || --ns->refs)
-		return;
-	for (pp = &dp->nss; *pp; pp = &(*pp)->next)
-		if (*pp == ns) {
-			*pp = ns->next;
-			break;
-		}
-	sl_xsk_prog_free(ns->prog);
-	free(ns);
-}
-
-/* Undoes link_setup; the link is not on a thread. Caller holds dp->lock
- * and is in the fabric netns when setns_done (for the XDP detach). */
-static void link_teardown(struct sl_dataplane *dp, struct dp_link *lk)
-{
-	struct epoll_event ev = { 0 };
-	int s;
-
-	for (s = 0; s < 2; s++) {
-		if (lk->attached[s])
-			sl_xsk_prog_detach(lk->ifindex[s], NULL);
-		if (lk->slot[s] >= 0) {
-			sl_xsk_prog_port_del(lk->ns->prog, lk->ifindex[s],
-					     (uint32_t)lk->slot[s]);
-			sl_xsk_prog_slot_put(lk->ns->prog, (uint32_t)lk->slot[s]);
-		}
-		if (lk->th && lk->xsk[s].fd >= 0)
-			epoll_ctl(lk->th->epfd, EPOLL_CTL_DEL, lk->xsk[s].fd, &ev);
-	}
-	/* channels hand their packets back to the free stack */
-	for (s = 0; s < 2; s++) {
-		struct dp_dir *d = &lk->dir[s];
-
-		while (d->n_draining)
-			sl_channel_free(d->draining[--d->n_draining]);
-		sl_channel_free(d->ch);
-		d->ch = NULL;
-	}
-	/* the shared socket first: the owner holds the UMEM registration */
-	sl_xsk_close(&lk->xsk[1]);
-	sl_xsk_close(&lk->xsk[0]);
-	if (sl_xsk_umem_free(lk->umem))
-		(void)0; /* cannot happen: both sockets are closed */
-	free(lk->pkts);
-	ns_put(dp, lk->ns);
-	if (lk->netns_fd >= 0)
-		close(lk->netns_fd);
-	free(lk);
-}
-
-static int cmd_attach(struct dp_thread *th, void *arg, struct sl_err *err)
-{
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
-				  .data.ptr = arg };
-	struct dp_link *lk = arg;
-	uint64_t now = now_ns();
-	int s;
-
-	if (th->n_local + 1 > th->cap) {
-		unsigned cap = th->cap ? th->cap * 2 : 64;
-		struct dp_link **b = realloc(th->busy, cap * sizeof(*b));
-		struct dp_kick *kk;
-
-		if (!b)
-			return sl_err_set(err, ENOMEM, "out of memory");
-		th->busy = b;
-		kk = realloc(th->kick, 2 * cap * sizeof(*kk));
-		if (!kk)
-			return sl_err_set(err, ENOMEM, "out of memory");
-		th->kick = kk;
-		th->cap = cap;
-	}
-	/* Added here, by the thread that waits on epfd: an event it gets is
-	 * always for a link it has (see cmd_detach). */
-	for (s = 0; s < 2; s++)
-		if (epoll_ctl(th->epfd, EPOLL_CTL_ADD, lk->xsk[s].fd, &ev)) {
-			int e = errno;
-
-			if (s)
-				epoll_ctl(th->epfd, EPOLL_CTL_DEL, lk->xsk[0].fd, &ev);
-			return sl_err_set(err, e, "epoll: %s", strerror(e));
-		}
-	lk->next = th->links;
-	th->links = lk;
-	th->n_local++;
-	lk->in_thread = true;
-	lk->last_comp[0] = lk->last_comp[1] = now;
-	link_wake(th, lk);
-	for (s = 0; s < 2; s++) {
-		sl_channel_attach(lk->dir[s].ch, NULL);
-		dir_arm(th, &lk->dir[s], now);
-	}
-	return 0;
-}
-
-static int cmd_detach(struct dp_thread *th, void *arg, struct sl_err *err)
-{
-	struct dp_link *lk = arg, **pp;
-	int s;
-
-	struct epoll_event ev = { 0 };
-	unsigned i, k;
-
-	for (pp = &th->links; *pp; pp = &(*pp)->next)
-		if (*pp == lk) {
-			*pp = lk->next;
-			break;
-		}
-	/* off the work lists, and no event for it ever again: the thread
-	 * itself deletes the sockets from its epoll set, so no later
-	 * epoll_wait() returns a pointer to the link about to be freed */
-	for (s = 0; s < 2; s++)
-		epoll_ctl(th->epfd, EPOLL_CTL_DEL, lk->xsk[s].fd, &ev);
-	for (i = k = 0; i < th->n_busy; i++)
-		if (th->busy[i] != lk)
-			th->busy[k++] = th->busy[i];
-	th->n_busy = k;
-	for (i = k = 0; i < th->n_kick; i++)
-		if (th->kick[i].lk != lk)
-			th->kick[k++] = th->kick[i];
-	th->n_kick = k;
-	lk->busy = lk->kick_listed[0] = lk->kick_listed[1] = false;
-	lk->in_thread = false;
-	th->n_local--;
-	for (s = 0; s < 2; s++) {
-		struct dp_dir *d = &lk->dir[s];
-		struct sl_pkt *p;
-
-		sl_wheel_cancel(th->wheel, &d->timer);
-		while ((p = sl_pktq_pop(&d->backlog)))
-			on_drop(p, SL_DROP_FLUSH, d);
-	}
-	lk->next = NULL;
-	return 0;
-}
-
-static struct dp_thread *least_loaded(struct sl_dataplane *dp)
-{
-	struct dp_thread *best = &dp->th[0];
-	unsigned i;
-
-	for (i = 1; i < dp->n_threads; i++)
-		if (dp->th[i].n_links < best->n_links)
-			best = &dp->th[i];
-	return best;
-}
-
-static int link_build_channels(struct sl_dataplane *dp, struct dp_link *lk,
-			       const struct sl_dataplane_link *l,
-			       struct sl_err *err)
-{
-	int s, ret;
-
-	for (s = 0; s < 2; s++) {
-		struct dp_dir *d = &lk->dir[s];
-		struct sl_cell_env env = {
-			.drop = on_drop, .clone = on_clone, .ctx = d,
-		};
-
-		d->lk = lk;
-		d->d = s;
-		sl_pktq_init(&d->backlog);
-		sl_timer_init(&d->timer, d);
-		ret = sl_channel_from_policy(l->policy[s],
-					     sl_rng_derive(l->seed, (uint64_t)s),
-					     &d->ch, err);
-		if (ret) {
-			sl_err_prefix(err, "link %s:%u direction %s", l->topo,
-				      l->link, s ? "down" : "up");
-			return ret;
-		}
-		sl_channel_set_env(d->ch, &env);
-	}
-	return 0;
-}
-
-static int link_open_sockets(struct sl_dataplane *dp, struct dp_link *lk,
-			     struct sl_err *err)
-{
-	struct sl_xsk_config cfg = {
-		.fill_target = 0,
-		.busy_poll = dp->o.busy_poll,
-		.force_copy = dp->o.force_copy,
-	};
-	uint32_t n = dp->o.frames_per_link;
-	int s, ret;
-
-	lk->umem = sl_xsk_umem_new(n, dp->o.frame_size, err);
-	if (!lk->umem)
-		return -ENOMEM;
-	lk->pkts = calloc(n, sizeof(*lk->pkts));
-	if (!lk->pkts)
-		return sl_err_set(err, ENOMEM, "out of memory");
-	/* each port keeps a quarter of the frames posted for RX, so half
-	 * are left for packets held in the channels and on TX rings */
-	cfg.fill_target = n / 4;
-	for (s = 0; s < 2; s++) {
-		ret = sl_xsk_open(&lk->xsk[s], lk->umem, lk->ifindex[s], &cfg,
-				  err);
-		if (ret)
-			return ret;
-	}
-	for (s = 0; s < 2; s++) {
-		lk->dir[s].in = &lk->xsk[s];
-		lk->dir[s].out = &lk->xsk[!s];
-	}
-	return 0;
-}
-
-int sl_dataplane_add_link(struct sl_dataplane *dp,
-			  const struct sl_dataplane_link *l,
-			  struct sl_err *err)
-{
-	struct dp_link *lk;
-	int saved = -1, ret, s;
-	bool in_ns = false;
-
-	if (!l->topo || strlen(l->topo) >= TOPO_MAX)
-		return sl_err_set(err, EINVAL, "topology name: expected 1 to %d characters",
-				  TOPO_MAX - 1);
-	lk = calloc(1, sizeof(*lk));
-	if (!lk)
-		return sl_err_set(err, ENOMEM, "out of memory");
-	snprintf(lk->topo, sizeof(lk->topo), "%s", l->topo);
-	lk->id = l->link;
-	lk->dp = dp;
-	lk->seed = l->seed;
-	lk->netns_fd = fcntl(l->fabric_netns_fd, F_DUPFD_CLOEXEC, 0);
-	for (s = 0; s < 2; s++) {
-		lk->ifindex[s] = l->ifindex[s];
-		lk->slot[s] = -1;
-		lk->xsk[s].fd = -1;
-	}
-	pthread_mutex_lock(&dp->lock);
-	if (find_link(dp, l->topo, l->link)) {
-		pthread_mutex_unlock(&dp->lock);
-		free(lk);
-		return sl_err_set(err, EEXIST,
-				  "link %s:%u is already in the dataplane",
-				  l->topo, l->link);
-	}
-	/* channels first: a bad policy fails before anything is touched */
-	ret = link_build_channels(dp, lk, l, err);
-	if (ret)
-		goto fail;
-	lk->ns = ns_get(dp, l->fabric_netns_fd, err);
-	if (!lk->ns) {
-		ret = -EIO;
-		goto fail;
-	}
-	ret = sl_netns_enter(l->fabric_netns_fd, &saved, err);
-	if (ret)
-		goto fail;
-	in_ns = true;
-	ret = link_open_sockets(dp, lk, err);
-	for (s = 0; s < 2 && !ret; s++) {
-		ret = sl_xsk_prog_slot_get(lk->ns->prog, err);
-		if (ret < 0)
-			break;
-		lk->slot[s] = ret;
-		ret = sl_xsk_prog_port_set(lk->ns->prog, lk->ifindex[s],
-					   (uint32_t)lk->slot[s], lk->xsk[s].fd,
-					   SL_XSK_MODE_REDIRECT, err);
-	}
-	/* the map entries exist before the program: no frame is dropped
-	 * for want of a socket */
-	for (s = 0; s < 2 && !ret; s++) {
-		ret = sl_xsk_prog_attach(lk->ns->prog, lk->ifindex[s],
-					 &lk->generic[s], err);
-		lk->attached[s] = !ret;
-	}
-	if (ret) {
-		sl_err_prefix(err, "link %s:%u", l->topo, l->link);
-		goto fail;
-	}
-	sl_netns_leave(saved);
-	in_ns = false;
-
-	lk->th = least_loaded(dp);
-	ret = run_cmd(lk->th, cmd_attach, lk, err);
-	if (ret) {
-		sl_err_prefix(err, "link %s:%u", l->topo, l->link);
-		in_ns = !sl_netns_enter(l->fabric_netns_fd, &saved, NULL);
-		lk->th = NULL;
-		goto fail_entered;
-	}
-	lk->th->n_links++;
-	lk->all_next = dp->links;
-	dp->links = lk;
-	dp->n_links++;
-	pthread_mutex_unlock(&dp->lock);
-	return 0;
-fail:
-	if (!in_ns && (lk->attached[0] || lk->attached[1]))
-		in_ns = !sl_netns_enter(l->fabric_netns_fd, &saved, NULL);
-fail_entered:
-	link_teardown(dp, lk);
-	if (in_ns)
-		sl_netns_leave(saved);
-	pthread_mutex_unlock(&dp->lock);
-	return ret < 0 ? ret : -EIO;
-}
-
-/* Caller holds dp->lock; lk is in dp->links. */
-static void link_remove_locked(struct sl_dataplane *dp, struct dp_link *lk)
-{
-	struct dp_link **pp;
-	int saved = -1;
-	bool in_ns = false;
-
-	run_cmd(lk->th, cmd_detach, lk, NULL);
-	lk->th->n_links--;
-	for (pp = &dp->links; *pp; pp = &(*pp)->all_next)
-		if (*pp == lk) {
-			*pp = lk->all_next;
-			break;
-		}
-	dp->n_links--;
-	if (lk->netns_fd >= 0)
-		in_ns = !sl_netns_enter(lk->netns_fd, &saved, NULL);
-	link_teardown(dp, lk);
-	if (in_ns)
-		sl_netns_leave(saved);
-}
-
-int sl_dataplane_remove_link(struct sl_dataplane *dp, const char *topo,
-			     uint32_t link, struct sl_err *err)
-{
-	struct dp_link *lk;
-
-	pthread_mutex_lock(&dp->lock);
-	lk = find_link(dp, topo, link);
-	if (!lk) {
-		pthread_mutex_unlock(&dp->lock);
-		return sl_err_set(err, ENOENT, "link %s:%u is not in the dataplane",
-				  topo, link);
-	}
-	link_remove_locked(dp, lk);
-	pthread_mutex_unlock(&dp->lock);
-	return 0;
-}
-
-int sl_dataplane_remove_topology(struct sl_dataplane *dp, const char *topo)
-{
-	struct dp_link *lk, *next;
-	int n = 0;
-
-	pthread_mutex_lock(&dp->lock);
-	for (lk = dp->links; lk; lk = next) {
-		next = lk->all_next;
-		if (strcmp(lk->topo, topo))
-			continue;
-		link_remove_locked(dp, lk);
-		n++;
-	}
-	pthread_mutex_unlock(&dp->lock);
-	return n;
-}
-
-void sl_dataplane_free(struct sl_dataplane *dp)
-{
-	struct dp_link *lk;
-	unsigned i;
-
-	if (!dp)
-		return;
-	pthread_mutex_lock(&dp->lock);
-	while ((lk = dp->links))
-		link_remove_locked(dp, lk);
-	pthread_mutex_unlock(&dp->lock);
-	for (i = 0; i < dp->n_threads; i++)
-		thread_fini(&dp->th[i]);
-	free(dp->th);
-	pthread_mutex_destroy(&dp->lock);
-	free(dp);
-}
-
-bool sl_dataplane_has_link(struct sl_dataplane *dp, const char *topo,
-			   uint32_t link)
-{
-	bool ret;
-
-	pthread_mutex_lock(&dp->lock);
-	ret = find_link(dp, topo, link) != NULL;
-	pthread_mutex_unlock(&dp->lock);
-	return ret;
-}
-
-unsigned sl_dataplane_n_links(struct sl_dataplane *dp)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&dp->lock);
-	n = dp->n_links;
-	pthread_mutex_unlock(&dp->lock);
-	return n;
-}
-
-/* ---- policy changes ---------------------------------------------------- */
-
-struct policy_cmd {
-	struct dp_dir *d;
-	struct sl_channel *fresh;   /* built from the new policy */
-	struct json_object *policy; /* parsed new policy */
-	const char *cell;	    /* sl_dataplane_control: one cell */
-	struct json_object *cfg;
-	bool in_place;		    /* out: changed in place */
-};
-
-/* Where the shorthand's keys go (lib/channel.c builds these cells and
- * names them after their type). */
-static const char *shorthand_cell(const char *key)
-{
-	if (!strcmp(key, "loss"))
-		return "loss";
-	if (!strcmp(key, "rate") || !strcmp(key, "burst") ||
-	    !strcmp(key, "queue"))
-		return "rate";
-	if (!strcmp(key, "delay") || !strcmp(key, "jitter"))
-		return "delay";
-	return NULL;
-}
-
-static bool same_cells(struct sl_channel *a, struct sl_channel *b)
-{
-	unsigned i, n = sl_channel_cell_count(a);
-
-	if (n != sl_channel_cell_count(b))
-		return false;
-	for (i = 0; i < n; i++) {
-		struct sl_cell *x = sl_channel_cell(a, i), *y = sl_channel_cell(b, i);
-
-		if (x->ops != y->ops || strcmp(x->name, y->name))
-			return false;
-	}
-	return true;
-}
-
-/* The part of policy that configures cell c: its entry of "cells", or its
- * shorthand keys. A new reference. */
-static struct json_object *cell_cfg(struct json_object *policy,
-				    const struct sl_cell *c, unsigned idx)
-{
-	struct json_object *cells, *o;
-	size_t i, n;
-
-	if (policy && json_object_object_get_ex(policy, "cells", &cells)) {
-		n = json_object_array_length(cells);
-		for (i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(cells, i), *v;
-			const char *name = NULL;
-
-			if (json_object_object_get_ex(e, "name", &v))
-				name = json_object_get_string(v);
-			if (name ? !strcmp(name, c->name) : i == idx) {
-				o = json_object_new_object();
-				json_object_object_foreach(e, k, val)
-				{
-					if (strcmp(k, "next") && strcmp(k, "seed"))
-						json_object_object_add(o, k,
-							json_object_get(val));
-				}
-				return o;
-			}
-		}
-		return json_object_new_object();
-	}
-	o = json_object_new_object();
-	if (!policy)
-		return o;
-	json_object_object_foreach(policy, k, val)
-	{
-		const char *to = shorthand_cell(k);
-
-		if (to && !strcmp(to, c->name))
-			json_object_object_add(o, k, json_object_get(val));
-	}
-	return o;
-}
-
-static int cmd_set_policy(struct dp_thread *th, void *arg, struct sl_err *err)
-{
-	struct policy_cmd *pc = arg;
-	struct dp_dir *d = pc->d;
-	uint64_t now = now_ns();
-	unsigned i, n;
-	int ret;
-
-	if (same_cells(d->ch, pc->fresh)) {
-		n = sl_channel_cell_count(d->ch);
-		/* validate every cell's change on the fresh copy first, so
-		 * that the live channel changes all or nothing */
-		for (i = 0; i < n; i++) {
-			struct sl_cell *c = sl_channel_cell(pc->fresh, i);
-			struct json_object *cfg = cell_cfg(pc->policy, c, i);
-
-			ret = sl_channel_control(pc->fresh, c->name, cfg, now, err);
-			json_object_put(cfg);
-			if (ret)
-				return ret;
-		}
-		for (i = 0; i < n; i++) {
-			struct sl_cell *c = sl_channel_cell(d->ch, i);
-			struct json_object *cfg = cell_cfg(pc->policy, c, i);
-
-			ret = sl_channel_control(d->ch, c->name, cfg, now, err);
-			json_object_put(cfg);
-			if (ret)
-				return ret;
-		}
-		pc->in_place = true;
-		dir_arm(th, d, now);
-		return 0;
-	}
-	if (d->n_draining == MAX_DRAINING)
-		return sl_err_set(err, EBUSY,
-				  "%d earlier policy changes are still draining; try again when their packets have left",
-				  MAX_DRAINING);
-	/* the running channel drains; new arrivals take the fresh one */
-	if (sl_channel_next_event(d->ch) == SL_TIME_NEVER)
-		sl_channel_free(d->ch);
-	else
-		d->draining[d->n_draining++] = d->ch;
-	d->ch = pc->fresh;
-	pc->fresh = NULL;
-	dir_arm(th, d, now);
-	return 0;
-}
-
-static int lookup_dir(struct sl_dataplane *dp, const char *topo,
-		      uint32_t link, int dir, struct dp_dir **out,
-		      struct sl_err *err)
-{
-	struct dp_link *lk = find_link(dp, topo, link);
-
-	if (!lk)
-		return sl_err_set(err, ENOENT, "link %s:%u is not in the dataplane",
-				  topo, link);
-	if (dir != 0 && dir != 1)
-		return sl_err_set(err, EINVAL,
-				  "direction %d: expected 0 (up) or 1 (down)", dir);
-	*out = &lk->dir[dir];
-	return 0;
-}
-
-int sl_dataplane_set_policy(struct sl_dataplane *dp, const char *topo,
-			    uint32_t link, int dir, const char *policy_json,
-			    struct sl_err *err)
-{
-	struct policy_cmd pc = { 0 };
-	enum json_tokener_error jerr = json_tokener_success;
-	struct sl_cell_env env = { .drop = on_drop, .clone = on_clone };
-	int ret;
-
-	pthread_mutex_lock(&dp->lock);
-	ret = lookup_dir(dp, topo, link, dir, &pc.d, err);
-	if (ret) {
-		pthread_mutex_unlock(&dp->lock);
-		return ret;
-	}
-	if (policy_json) {
-		pc.policy = json_tokener_parse_verbose(policy_json, &jerr);
-		if (!pc.policy && jerr != json_tokener_success) {
-			ret = sl_err_set(err, EINVAL, "not valid JSON: %s",
-					 json_tokener_error_desc(jerr));
-			goto out;
-		}
-	}
-	pc.d->lk->generation++;
-	ret = sl_channel_new(pc.policy,
-			     sl_rng_derive(pc.d->lk->seed,
-					   2 * (uint64_t)pc.d->lk->generation +
-						   (uint64_t)dir),
-			     &pc.fresh, err);
-	if (ret)
-		goto out;
-	env.ctx = pc.d;
-	sl_channel_set_env(pc.fresh, &env);
-	ret = run_cmd(pc.d->lk->th, cmd_set_policy, &pc, err);
-out:
-	if (ret)
-		sl_err_prefix(err, "link %s:%u direction %s", topo, link,
-			      dir ? "down" : "up");
-	sl_channel_free(pc.fresh); /* unused when changed in place */
-	json_object_put(pc.policy);
-	pthread_mutex_unlock(&dp->lock);
-	return ret;
-}
-
-static int cmd_control(struct dp_thread *th, void *arg, struct sl_err *err)
-{
-	struct policy_cmd *pc = arg;
-	uint64_t now = now_ns();
-	int ret;
-
-	ret = sl_channel_control(pc->d->ch, pc->cell, pc->cfg, now, err);
-	dir_arm(th, pc->d, now);
-	return ret;
-}
-
-int sl_dataplane_control(struct sl_dataplane *dp, const char *topo,
-			 uint32_t link, int dir, const char *cell,
-			 const char *cfg_json, struct sl_err *err)
-{
-	struct policy_cmd pc = { .cell = cell };
-	enum json_tokener_error jerr = json_tokener_success;
-	int ret;
-
-	pthread_mutex_lock(&dp->lock);
-	ret = lookup_dir(dp, topo, link, dir, &pc.d, err);
-	if (ret)
-		goto out;
-	pc.cfg = json_tokener_parse_verbose(cfg_json ? cfg_json : "", &jerr);
-	if (!pc.cfg) {
-		ret = sl_err_set(err, EINVAL, "not valid JSON: %s",
-				 json_tokener_error_desc(jerr));
-		goto out;
-	}
-	ret = run_cmd(pc.d->lk->th, cmd_control, &pc, err);
-out:
-	json_object_put(pc.cfg);
-	pthread_mutex_unlock(&dp->lock);
-	return ret;
-}
-
-/* ---- telemetry --------------------------------------------------------- */
-
-struct stats_cmd {
-	struct dp_dir *d;
-	struct json_object *out;
-};
-
-static void add_u64(struct json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
-static struct json_object *socket_json(const struct sl_xsk *x)
-{
-	struct json_object *o = json_object_new_object();
-	struct sl_xsk_kstats ks;
-
-	if (!sl_xsk_kernel_stats(x, &ks)) {
-		add_u64(o, "rx_dropped", ks.rx_dropped);
-		add_u64(o, "rx_invalid", ks.rx_invalid);
-		add_u64(o, "tx_invalid", ks.tx_invalid);
-		add_u64(o, "rx_ring_full", ks.rx_ring_full);
-		add_u64(o, "rx_fill_empty", ks.rx_fill_empty);
-		add_u64(o, "tx_ring_empty", ks.tx_ring_empty);
-	}
-	add_u64(o, "fill_ring", x->fill->size -
-			       xsk_prod_nb_free((struct xsk_ring_prod *)x->fill,
-						x->fill->size));
-	add_u64(o, "rx_ring", *x->rx.producer - *x->rx.consumer);
-	add_u64(o, "kicks", x->kicks);
-	add_u64(o, "kick_errors", x->kick_errors);
-	add_u64(o, "tx_pending", x->tx_pending);
-	return o;
-}
-
-/* {"count", "p50_us", "p99_us", "max_us", "buckets": [...]}: percentiles
- * are bucket upper bounds (powers of two), the buckets let a reader take
- * differences between two snapshots. */
-static struct json_object *hist_json(const struct dp_hist *h)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *b = json_object_new_array();
-	uint64_t total = 0, acc = 0, p50 = 0, p99 = 0;
-	bool have50 = false, have99 = false;
-	unsigned i;
-
-	for (i = 0; i < HIST_BUCKETS; i++)
-		total += h->n[i];
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		acc += h->n[i];
-		json_object_array_add(b, json_object_new_uint64(h->n[i]));
-		if (!have50 && total && acc * 2 >= total) {
-			p50 = 1ull << i;
-			have50 = true;
-		}
-		if (!have99 && total && acc * 100 >= total * 99) {
-			p99 = 1ull << i;
-			have99 = true;
-		}
-	}
-	add_u64(o, "count", total);
-	add_u64(o, "p50_us", p50);
-	add_u64(o, "p99_us", p99);
-	add_u64(o, "max_us", h->max_ns / 1000);
-	json_object_object_add(o, "buckets", b);
-	return o;
-}
-
-static int cmd_stats(struct dp_thread *th, void *arg, struct sl_err *err)
-{
-	struct stats_cmd *sc = arg;
-	struct dp_dir *d = sc->d;
-	struct dp_link *lk = d->lk;
-	struct json_object *o, *dpj, *drops, *xdp;
-	struct sl_xsk_stats xs;
-	int i;
-
-	o = sl_channel_telemetry(d->ch);
-	if (!o)
-		return sl_err_set(err, ENOMEM, "out of memory");
-	dpj = json_object_new_object();
-	add_u64(dpj, "rx_pkts", d->rx_pkts);
-	add_u64(dpj, "rx_bytes", d->rx_bytes);
-	add_u64(dpj, "tx_pkts", d->tx_pkts);
-	add_u64(dpj, "tx_bytes", d->tx_bytes);
-	add_u64(dpj, "tx_backlog", d->backlog.n);
-	drops = json_object_new_object();
-	for (i = 0; i < SL_DROP__MAX; i++)
-		add_u64(drops, sl_drop_reason_name((enum sl_drop_reason)i),
-			d->drops[i]);
-	json_object_object_add(dpj, "drops", drops);
-	add_u64(dpj, "csum_completed", d->csum_completed);
-	add_u64(dpj, "ce_marked", d->ce_marked);
-	add_u64(dpj, "clones", d->clones);
-	add_u64(dpj, "clone_fail", d->clone_fail);
-	add_u64(dpj, "frames", lk->umem->n_frames);
-	add_u64(dpj, "frames_free", lk->umem->n_free);
-	add_u64(dpj, "draining", d->n_draining);
-	xdp = json_object_new_object();
-	if (!sl_xsk_prog_stats(lk->ns->prog, (uint32_t)lk->slot[d->d], &xs,
-			       NULL)) {
-		add_u64(xdp, "redirected", xs.redirected);
-		add_u64(xdp, "passed", xs.passed);
-		add_u64(xdp, "no_socket", xs.no_socket);
-	}
-	json_object_object_add(dpj, "xdp", xdp);
-	json_object_object_add(dpj, "xdp_mode",
-			       json_object_new_string(lk->generic[d->d] ?
-							      "generic" :
-							      "native"));
-	json_object_object_add(dpj, "zerocopy",
-			       json_object_new_boolean(d->in->zerocopy));
-	add_u64(dpj, "tx_stalls", lk->tx_stalls[d->out - lk->xsk]);
-	json_object_object_add(dpj, "socket_in", socket_json(d->in));
-	json_object_object_add(dpj, "socket_out", socket_json(d->out));
-	add_u64(dpj, "thread", th->idx);
-	add_u64(dpj, "thread_passes", th->passes);
-	add_u64(dpj, "thread_sleeps", th->sleeps);
-	add_u64(dpj, "thread_spins", th->spins);
-	add_u64(dpj, "thread_busy_ns", th->busy_ns);
-	add_u64(dpj, "thread_wake_late_ns", th->wake_late);
-	add_u64(dpj, "thread_wake_ahead_ns", wake_ahead(th));
-	json_object_object_add(dpj, "thread_late_timer",
-			       hist_json(&th->late_timer));
-	json_object_object_add(dpj, "thread_late_rx", hist_json(&th->late_rx));
-	json_object_object_add(dpj, "thread_pass", hist_json(&th->pass_len));
-	json_object_object_add(o, "dataplane", dpj);
-	sc->out = o;
-	return 0;
-}
-
-int sl_dataplane_stats(struct sl_dataplane *dp, const char *topo,
-		       uint32_t link, int dir, struct json_object **out,
-		       struct sl_err *err)
-{
-	struct stats_cmd sc = { 0 };
-	int ret;
-
-	*out = NULL;
-	pthread_mutex_lock(&dp->lock);
-	ret = lookup_dir(dp, topo, link, dir, &sc.d, err);
-	if (!ret)
-		ret = run_cmd(sc.d->lk->th, cmd_stats, &sc, err);
-	pthread_mutex_unlock(&dp->lock);
-	if (!ret)
-		*out = sc.out;
-	return ret;
 }
