@@ -85,8 +85,9 @@ static void ns_put(struct sl_dataplane *dp, struct dp_ns *ns)
 	free(ns);
 }
 
-/* Undoes link_setup; the link is not on a thread. Caller holds dp->lock
- * and is in the fabric netns when setns_done (for the XDP detach). */
+/* Undoes what sl_dataplane_add_link built (channels, sockets, XDP); the
+ * link is not on a thread. Caller holds dp->lock and is in the fabric
+ * netns when setns_done (for the XDP detach). */
 static void link_teardown(struct sl_dataplane *dp, struct dp_link *lk)
 {
 	struct epoll_event ev = { 0 };
