@@ -8,6 +8,9 @@
  * model through sl_topo_new/add_node/add_link in file order, and leaves the
  * rest to sl_topo_validate(), which generators share. Either way a message
  * reads "<source>: <json path>: <problem>; expected <what>".
+ *
+ * A link's "policy" is checked in topo_json_policy.c, with the helpers
+ * here that topo_json_int.h declares.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,27 +21,16 @@
 
 #include <json-c/json.h>
 
-#include <sluice/cell.h>
 #include <sluice/flow.h>
 #include <sluice/topo.h>
-#include <sluice/units.h>
 
+#include "topo_json_int.h"
 #include "topo_util.h"
 
-#define PATH_MAX_LEN 192
 #define LOAD_MAX (64u << 20) /* a topology file is not this big */
 
-struct parser {
-	const char *src;
-	struct sl_err *err;
-	struct sl_topo *t;
-	struct sl_name_index ix;
-};
-
-static int fail(struct parser *p, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct parser *p, const char *path, const char *fmt, ...)
+int sl_topo_parser_fail(struct sl_topo_parser *p, const char *path,
+			const char *fmt, ...)
 {
 	char msg[SL_ERR_MAX];
 	va_list ap;
@@ -70,40 +62,44 @@ static const char *type_name(struct json_object *o)
 	return "something else";
 }
 
-static int wrong_type(struct parser *p, const char *path,
-		      struct json_object *o, const char *expected)
+int sl_topo_parser_wrong_type(struct sl_topo_parser *p, const char *path,
+			      struct json_object *o, const char *expected)
 {
-	return fail(p, path, "got %s; expected %s", type_name(o), expected);
+	return sl_topo_parser_fail(p, path, "got %s; expected %s", type_name(o),
+				   expected);
 }
 
 /* path + ".key" (or + ".\"odd key\"" when the key is not a plain word). */
-static void path_key(char *out, const char *path, const char *key)
+void sl_topo_path_key(char *out, const char *path, const char *key)
 {
 	char q[SL_QUOTE_MAX], problem[SL_QUOTE_MAX * 2];
 
 	if (sl_name_check(key, 48, problem, sizeof(problem)))
-		snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "",
+		snprintf(out, SL_TOPO_PATH_MAX, "%s%s%s", path,
+			 *path ? "." : "",
 			 key);
 	else
-		snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "",
+		snprintf(out, SL_TOPO_PATH_MAX, "%s%s%s", path,
+			 *path ? "." : "",
 			 sl_quote(key, q, sizeof(q)));
 }
 
 /* path + "[i]" */
-static void path_elem(char *out, const char *path, size_t i)
+void sl_topo_path_elem(char *out, const char *path, size_t i)
 {
 	/* Paths are short; a cut one still locates the error. */
-	if (snprintf(out, PATH_MAX_LEN, "%s[%zu]", path, i) >= PATH_MAX_LEN)
-		out[PATH_MAX_LEN - 1] = '\0';
+	if (snprintf(out, SL_TOPO_PATH_MAX, "%s[%zu]", path, i) >=
+	    SL_TOPO_PATH_MAX)
+		out[SL_TOPO_PATH_MAX - 1] = '\0';
 }
 
 /* Rejects a key outside allowed (NULL-terminated); list is the same keys
  * for the message. */
-static int check_keys(struct parser *p, struct json_object *obj,
-		      const char *path, const char *const *allowed,
-		      const char *list)
+int sl_topo_parser_check_keys(struct sl_topo_parser *p, struct json_object *obj,
+			      const char *path, const char *const *allowed,
+			      const char *list)
 {
-	char kp[PATH_MAX_LEN];
+	char kp[SL_TOPO_PATH_MAX];
 	size_t i;
 
 	json_object_object_foreach(obj, key, val)
@@ -113,9 +109,10 @@ static int check_keys(struct parser *p, struct json_object *obj,
 			if (!strcmp(key, allowed[i]))
 				break;
 		if (!allowed[i]) {
-			path_key(kp, path, key);
-			return fail(p, kp, "unknown key; expected one of %s",
-				    list);
+			sl_topo_path_key(kp, path, key);
+			return sl_topo_parser_fail(p, kp,
+						   "unknown key; expected one of %s",
+						   list);
 		}
 	}
 	return 0;
@@ -125,39 +122,41 @@ static int check_keys(struct parser *p, struct json_object *obj,
  * A string value without NUL bytes (a name with "\u0000" would silently be
  * cut short). On a wrong type says what was expected.
  */
-static int get_string(struct parser *p, struct json_object *o,
-		      const char *path, const char *expected, const char **out)
+int sl_topo_parser_string(struct sl_topo_parser *p, struct json_object *o,
+			  const char *path, const char *expected,
+			  const char **out)
 {
 	const char *s;
 
 	if (!json_object_is_type(o, json_type_string))
-		return wrong_type(p, path, o, expected);
+		return sl_topo_parser_wrong_type(p, path, o, expected);
 	s = json_object_get_string(o);
 	if (strlen(s) != (size_t)json_object_get_string_len(o))
-		return fail(p, path, "the string contains a NUL character; expected %s",
-			    expected);
+		return sl_topo_parser_fail(p, path,
+					   "the string contains a NUL character; expected %s",
+					   expected);
 	*out = s;
 	return 0;
 }
 
-static int missing(struct parser *p, const char *path, const char *key,
-		   const char *expected)
+int sl_topo_parser_missing(struct sl_topo_parser *p, const char *path,
+			   const char *key, const char *expected)
 {
-	char kp[PATH_MAX_LEN];
+	char kp[SL_TOPO_PATH_MAX];
 
-	path_key(kp, path, key);
-	return fail(p, kp, "missing; expected %s", expected);
+	sl_topo_path_key(kp, path, key);
+	return sl_topo_parser_fail(p, kp, "missing; expected %s", expected);
 }
 
-static int check_name(struct parser *p, const char *path, const char *name,
-		      size_t max)
+static int check_name(struct sl_topo_parser *p, const char *path,
+		      const char *name, size_t max)
 {
 	char problem[SL_ERR_MAX / 2];
 
 	if (sl_name_check(name, max, problem, sizeof(problem)))
 		return 0;
-	return fail(p, path, "%s; expected " SL_NAME_EXPECTED, problem,
-		    (int)max);
+	return sl_topo_parser_fail(p, path, "%s; expected " SL_NAME_EXPECTED,
+				   problem, (int)max);
 }
 
 /* --- addresses ----------------------------------------------------------- */
@@ -165,7 +164,7 @@ static int check_name(struct parser *p, const char *path, const char *name,
 #define ANY_ADDR_EXPECTED \
 	"an IPv4 or IPv6 address such as 10.9.0.1 or fd00::1, optionally with /len"
 
-static int parse_prefix(struct parser *p, struct json_object *o,
+static int parse_prefix(struct sl_topo_parser *p, struct json_object *o,
 			const char *path, int family, bool allow_bare,
 			const char *expected, struct sl_prefix *out)
 {
@@ -173,59 +172,63 @@ static int parse_prefix(struct parser *p, struct json_object *o,
 	const char *s;
 	int ret;
 
-	ret = get_string(p, o, path, expected, &s);
+	ret = sl_topo_parser_string(p, o, path, expected, &s);
 	if (ret)
 		return ret;
 	if (sl_prefix_parse(s, out, true))
-		return fail(p, path, "%s is not an address; expected %s",
-			    sl_quote(s, q, sizeof(q)), expected);
+		return sl_topo_parser_fail(p, path,
+					   "%s is not an address; expected %s",
+					   sl_quote(s, q, sizeof(q)), expected);
 	if (family && out->family != family)
-		return fail(p, path, "%s is an %s address; expected %s",
-			    sl_quote(s, q, sizeof(q)),
-			    out->family == AF_INET6 ? "IPv6" : "IPv4",
-			    expected);
+		return sl_topo_parser_fail(p, path,
+					   "%s is an %s address; expected %s",
+					   sl_quote(s, q, sizeof(q)),
+					   out->family == AF_INET6 ? "IPv6" : "IPv4",
+					   expected);
 	if (!allow_bare && !strchr(s, '/'))
-		return fail(p, path, "%s has no prefix length; expected %s",
-			    sl_quote(s, q, sizeof(q)), expected);
+		return sl_topo_parser_fail(p, path,
+					   "%s has no prefix length; expected %s",
+					   sl_quote(s, q, sizeof(q)), expected);
 	return 0;
 }
 
-static int need_ipv6(struct parser *p, const char *path, const char *what)
+static int need_ipv6(struct sl_topo_parser *p, const char *path,
+		     const char *what)
 {
 	if (p->t->ipv6)
 		return 0;
-	return fail(p, path,
-		    "%s but the topology is not dual-stack; expected \"ipv6\": true at the top level, or no IPv6 addresses",
-		    what);
+	return sl_topo_parser_fail(p, path,
+				   "%s but the topology is not dual-stack; expected \"ipv6\": true at the top level, or no IPv6 addresses",
+				   what);
 }
 
-static int parse_node_addresses(struct parser *p, struct sl_node *n,
+static int parse_node_addresses(struct sl_topo_parser *p, struct sl_node *n,
 				struct json_object *arr, const char *path)
 {
-	char ip[PATH_MAX_LEN], a[64];
+	char ip[SL_TOPO_PATH_MAX], a[64];
 	size_t i, len, first[2] = { 0, 0 };
 	struct sl_prefix pfx;
 	int ret;
 
 	if (!json_object_is_type(arr, json_type_array))
-		return wrong_type(p, path, arr,
-				  "an array of at most one IPv4 and one IPv6 address");
+		return sl_topo_parser_wrong_type(p, path, arr,
+						 "an array of at most one IPv4 and one IPv6 address");
 	len = json_object_array_length(arr);
 	for (i = 0; i < len; i++) {
 		bool v6;
 
-		path_elem(ip, path, i);
+		sl_topo_path_elem(ip, path, i);
 		ret = parse_prefix(p, json_object_array_get_idx(arr, i), ip, 0,
 				   true, ANY_ADDR_EXPECTED, &pfx);
 		if (ret)
 			return ret;
 		v6 = pfx.family == AF_INET6;
 		if ((v6 ? n->lo6 : n->lo4).family)
-			return fail(p, ip,
-				    "a second %s address %s (the first is addresses[%zu]); expected at most one IPv4 and one IPv6 address per node",
-				    v6 ? "IPv6" : "IPv4",
-				    sl_prefix_str(&pfx, a, sizeof(a), true),
-				    first[v6]);
+			return sl_topo_parser_fail(p, ip,
+						   "a second %s address %s (the first is addresses[%zu]); expected at most one IPv4 and one IPv6 address per node",
+						   v6 ? "IPv6" : "IPv4",
+						   sl_prefix_str(&pfx, a, sizeof(a), true),
+						   first[v6]);
 		if (v6) {
 			ret = need_ipv6(p, ip, "an IPv6 address");
 			if (ret)
@@ -241,202 +244,12 @@ static int parse_node_addresses(struct parser *p, struct sl_node *n,
 	return 0;
 }
 
-/* --- policy -------------------------------------------------------------- */
-
-#define POLICY_KEYS \
-	"rate, delay, jitter, loss, queue, policer, burst, seed, cells"
-#define POLICY_EXPECTED \
-	"an object with any of " POLICY_KEYS ", or with \"up\" and/or \"down\""
-
-static int check_unit(struct parser *p, struct json_object *o,
-		      const char *path, enum sl_unit u)
-{
-	char q[SL_QUOTE_MAX], expected[160];
-	const char *s;
-	uint64_t v64;
-	uint32_t v32;
-	bool bytes;
-	int ret;
-
-	snprintf(expected, sizeof(expected), "a string: %s",
-		 sl_unit_expected(u));
-	ret = get_string(p, o, path, expected, &s);
-	if (ret)
-		return ret;
-	switch (u) {
-	case SL_UNIT_RATE:
-		ret = sl_parse_rate(s, &v64);
-		break;
-	case SL_UNIT_TIME:
-		ret = sl_parse_time(s, &v64);
-		break;
-	case SL_UNIT_FRACTION:
-		ret = sl_parse_fraction(s, &v32);
-		break;
-	case SL_UNIT_QUEUE:
-		ret = sl_parse_queue(s, &v64, &bytes);
-		break;
-	}
-	if (ret)
-		return fail(p, path, "%s is not %s; expected %s",
-			    sl_quote(s, q, sizeof(q)), sl_unit_noun(u),
-			    sl_unit_expected(u));
-	return 0;
-}
-
-static int check_cells(struct parser *p, struct json_object *arr,
-		       const char *path)
-{
-	char cp[PATH_MAX_LEN], tp[PATH_MAX_LEN];
-	struct json_object *type;
-	const char *s;
-	size_t i, len;
-	int ret;
-
-	if (!json_object_is_type(arr, json_type_array))
-		return wrong_type(p, path, arr,
-				  "an array of cells, each an object with a \"type\"");
-	len = json_object_array_length(arr);
-	for (i = 0; i < len; i++) {
-		struct json_object *c = json_object_array_get_idx(arr, i);
-
-		path_elem(cp, path, i);
-		if (!json_object_is_type(c, json_type_object))
-			return wrong_type(p, cp, c,
-					  "an object with a \"type\" such as \"delay\"");
-		if (!json_object_object_get_ex(c, "type", &type))
-			return missing(p, cp, "type",
-				       "the cell type as a string such as \"delay\"");
-		path_key(tp, cp, "type");
-		ret = get_string(p, type, tp,
-				 "the cell type as a string such as \"delay\"",
-				 &s);
-		if (ret)
-			return ret;
-		if (!*s)
-			return fail(p, tp,
-				    "the type is empty; expected the cell type as a string such as \"delay\"");
-	}
-	return 0;
-}
-
-/* A direction is checked by building it: the cell engine knows every
- * cell's keys and names the one that is wrong. */
-static int check_channel(struct parser *p, struct json_object *dir,
-			 const char *path)
-{
-	struct sl_channel *ch = NULL;
-	struct sl_err e;
-	int ret;
-
-	ret = sl_channel_new(dir, 0, &ch, &e);
-	sl_channel_free(ch);
-	if (ret)
-		return fail(p, path, "%s", e.msg);
-	return 0;
-}
-
-/* Checks one direction object; *out gets its compact text, or NULL when
- * it is empty (an unshaped direction). The simple keys are checked here,
- * with messages that name the key's path; then the whole direction is
- * built with the cell engine, which knows every cell and its parameters. */
-static int parse_direction(struct parser *p, struct json_object *dir,
-			   const char *path, char **out)
-{
-	static const char *const keys[] = { "rate",  "delay", "jitter",
-					    "loss",  "queue", "policer",
-					    "burst" };
-	static const enum sl_unit units[] = { SL_UNIT_RATE,  SL_UNIT_TIME,
-					      SL_UNIT_TIME,  SL_UNIT_FRACTION,
-					      SL_UNIT_QUEUE, SL_UNIT_RATE,
-					      SL_UNIT_QUEUE };
-	char kp[PATH_MAX_LEN];
-	struct json_object *v;
-	int i, ret;
-
-	*out = NULL;
-	if (!json_object_is_type(dir, json_type_object))
-		return wrong_type(p, path, dir,
-				  "an object with any of " POLICY_KEYS);
-	for (i = 0; i < 7; i++) {
-		if (!json_object_object_get_ex(dir, keys[i], &v))
-			continue;
-		/* loss and queue may also be cells of their own (objects) */
-		if (json_object_is_type(v, json_type_object) &&
-		    (!strcmp(keys[i], "loss") || !strcmp(keys[i], "queue")))
-			continue;
-		path_key(kp, path, keys[i]);
-		ret = check_unit(p, v, kp, units[i]);
-		if (ret)
-			return ret;
-	}
-	if (json_object_object_get_ex(dir, "seed", &v) &&
-	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)) {
-		path_key(kp, path, "seed");
-		return wrong_type(p, kp, v, "a non-negative integer");
-	}
-	if (json_object_object_get_ex(dir, "cells", &v)) {
-		path_key(kp, path, "cells");
-		ret = check_cells(p, v, kp);
-		if (ret)
-			return ret;
-	}
-	if (!json_object_object_length(dir))
-		return 0;
-	ret = check_channel(p, dir, path);
-	if (ret)
-		return ret;
-	*out = strdup(json_object_to_json_string_ext(dir,
-						      JSON_C_TO_STRING_PLAIN));
-	if (!*out)
-		return sl_err_set(p->err, ENOMEM, "%s: out of memory", p->src);
-	return 0;
-}
-
-static int parse_policy(struct parser *p, struct sl_link *lk,
-			struct json_object *pol, const char *path)
-{
-	static const char *const dir_keys[] = { "up", "down", NULL };
-	static const char *const dir_names[2] = { "up", "down" };
-	char dp[PATH_MAX_LEN];
-	struct json_object *v;
-	int d, ret;
-
-	if (!json_object_is_type(pol, json_type_object))
-		return wrong_type(p, path, pol, POLICY_EXPECTED);
-	if (!json_object_object_get_ex(pol, "up", NULL) &&
-	    !json_object_object_get_ex(pol, "down", NULL)) {
-		/* shorthand: the same policy both ways */
-		ret = parse_direction(p, pol, path, &lk->policy[SL_DIR_UP]);
-		if (ret || !lk->policy[SL_DIR_UP])
-			return ret;
-		lk->policy[SL_DIR_DOWN] = strdup(lk->policy[SL_DIR_UP]);
-		if (!lk->policy[SL_DIR_DOWN])
-			return sl_err_set(p->err, ENOMEM, "%s: out of memory",
-					  p->src);
-		return 0;
-	}
-	ret = check_keys(p, pol, path, dir_keys,
-			 "up, down (a policy with \"up\" or \"down\" has nothing else)");
-	if (ret)
-		return ret;
-	for (d = 0; d < 2; d++) {
-		if (!json_object_object_get_ex(pol, dir_names[d], &v))
-			continue;
-		path_key(dp, path, dir_names[d]);
-		ret = parse_direction(p, v, dp, &lk->policy[d]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /* --- nodes and links ----------------------------------------------------- */
 
-static int parse_node(struct parser *p, struct json_object *o, size_t i)
+static int parse_node(struct sl_topo_parser *p, struct json_object *o, size_t i)
 {
 	static const char *const keys[] = { "name", "kind", "addresses", NULL };
-	char path[PATH_MAX_LEN], kp[PATH_MAX_LEN], q[SL_QUOTE_MAX];
+	char path[SL_TOPO_PATH_MAX], kp[SL_TOPO_PATH_MAX], q[SL_QUOTE_MAX];
 	enum sl_node_kind kind = SL_NODE_ROUTER;
 	struct json_object *v;
 	const char *name, *s;
@@ -444,38 +257,42 @@ static int parse_node(struct parser *p, struct json_object *o, size_t i)
 
 	snprintf(path, sizeof(path), "nodes[%zu]", i);
 	if (!json_object_is_type(o, json_type_object))
-		return wrong_type(p, path, o,
-				  "an object with a \"name\" such as {\"name\": \"h1\"}");
-	ret = check_keys(p, o, path, keys, "name, kind, addresses");
+		return sl_topo_parser_wrong_type(p, path, o,
+						 "an object with a \"name\" such as {\"name\": \"h1\"}");
+	ret = sl_topo_parser_check_keys(p, o, path, keys,
+					"name, kind, addresses");
 	if (ret)
 		return ret;
 	if (!json_object_object_get_ex(o, "name", &v))
-		return missing(p, path, "name", "the node name such as \"h1\"");
-	path_key(kp, path, "name");
-	ret = get_string(p, v, kp, "the node name as a string such as \"h1\"",
-			 &name);
+		return sl_topo_parser_missing(p, path, "name",
+					      "the node name such as \"h1\"");
+	sl_topo_path_key(kp, path, "name");
+	ret = sl_topo_parser_string(p, v, kp,
+				    "the node name as a string such as \"h1\"",
+				    &name);
 	if (!ret)
 		ret = check_name(p, kp, name, SL_NAME_MAX - 1);
 	if (ret)
 		return ret;
 	if (json_object_object_get_ex(o, "kind", &v)) {
-		path_key(kp, path, "kind");
-		ret = get_string(p, v, kp, "\"host\" or \"router\"", &s);
+		sl_topo_path_key(kp, path, "kind");
+		ret = sl_topo_parser_string(p, v, kp, "\"host\" or \"router\"",
+					    &s);
 		if (ret)
 			return ret;
 		if (!strcmp(s, "host"))
 			kind = SL_NODE_HOST;
 		else if (strcmp(s, "router"))
-			return fail(p, kp,
-				    "%s is not a node kind; expected \"host\" or \"router\"",
-				    sl_quote(s, q, sizeof(q)));
+			return sl_topo_parser_fail(p, kp,
+						   "%s is not a node kind; expected \"host\" or \"router\"",
+						   sl_quote(s, q, sizeof(q)));
 	}
 	idx = sl_topo_add_node(p->t, name, kind);
 	if (idx < 0)
 		return sl_err_set(p->err, -idx, "%s: %s: cannot add the node",
 				  p->src, path);
 	if (json_object_object_get_ex(o, "addresses", &v)) {
-		path_key(kp, path, "addresses");
+		sl_topo_path_key(kp, path, "addresses");
 		return parse_node_addresses(p, &p->t->nodes[idx], v, kp);
 	}
 	return 0;
@@ -487,16 +304,16 @@ struct ep_spec {
 	struct sl_prefix addr6;
 };
 
-static int lookup_node(struct parser *p, const char *path, const char *name,
-		       int *out)
+static int lookup_node(struct sl_topo_parser *p, const char *path,
+		       const char *name, int *out)
 {
 	char q[SL_QUOTE_MAX];
 
 	*out = sl_name_index_find(&p->ix, p->t, name);
 	if (*out < 0)
-		return fail(p, path,
-			    "unknown node %s; expected the name of a node in \"nodes\"",
-			    sl_quote(name, q, sizeof(q)));
+		return sl_topo_parser_fail(p, path,
+					   "unknown node %s; expected the name of a node in \"nodes\"",
+					   sl_quote(name, q, sizeof(q)));
 	return 0;
 }
 
@@ -507,44 +324,46 @@ static int lookup_node(struct parser *p, const char *path, const char *name,
 #define ADDR6_EXPECTED \
 	"an IPv6 address with its prefix length such as fd00:1::1/64"
 
-static int parse_endpoint(struct parser *p, struct json_object *o,
+static int parse_endpoint(struct sl_topo_parser *p, struct json_object *o,
 			  const char *path, struct ep_spec *ep)
 {
 	static const char *const keys[] = { "node", "address", "address6",
 					    NULL };
-	char kp[PATH_MAX_LEN];
+	char kp[SL_TOPO_PATH_MAX];
 	struct json_object *v;
 	const char *name;
 	int ret;
 
 	memset(ep, 0, sizeof(*ep));
 	if (json_object_is_type(o, json_type_string)) {
-		ret = get_string(p, o, path, EP_EXPECTED, &name);
+		ret = sl_topo_parser_string(p, o, path, EP_EXPECTED, &name);
 		return ret ? ret : lookup_node(p, path, name, &ep->node);
 	}
 	if (!json_object_is_type(o, json_type_object))
-		return wrong_type(p, path, o, EP_EXPECTED);
-	ret = check_keys(p, o, path, keys, "node, address, address6");
+		return sl_topo_parser_wrong_type(p, path, o, EP_EXPECTED);
+	ret = sl_topo_parser_check_keys(p, o, path, keys,
+					"node, address, address6");
 	if (ret)
 		return ret;
 	if (!json_object_object_get_ex(o, "node", &v))
-		return missing(p, path, "node",
-			       "the name of a node in \"nodes\"");
-	path_key(kp, path, "node");
-	ret = get_string(p, v, kp, "the name of a node in \"nodes\"", &name);
+		return sl_topo_parser_missing(p, path, "node",
+					      "the name of a node in \"nodes\"");
+	sl_topo_path_key(kp, path, "node");
+	ret = sl_topo_parser_string(p, v, kp, "the name of a node in \"nodes\"",
+				    &name);
 	if (!ret)
 		ret = lookup_node(p, kp, name, &ep->node);
 	if (ret)
 		return ret;
 	if (json_object_object_get_ex(o, "address", &v)) {
-		path_key(kp, path, "address");
+		sl_topo_path_key(kp, path, "address");
 		ret = parse_prefix(p, v, kp, AF_INET, false, ADDR4_EXPECTED,
 				   &ep->addr4);
 		if (ret)
 			return ret;
 	}
 	if (json_object_object_get_ex(o, "address6", &v)) {
-		path_key(kp, path, "address6");
+		sl_topo_path_key(kp, path, "address6");
 		ret = parse_prefix(p, v, kp, AF_INET6, false, ADDR6_EXPECTED,
 				   &ep->addr6);
 		if (!ret)
@@ -555,11 +374,11 @@ static int parse_endpoint(struct parser *p, struct json_object *o,
 	return 0;
 }
 
-static int parse_link(struct parser *p, struct json_object *o, size_t i)
+static int parse_link(struct sl_topo_parser *p, struct json_object *o, size_t i)
 {
 	static const char *const keys[] = { "endpoints", "mtu", "mode",
 					    "policy", NULL };
-	char path[PATH_MAX_LEN], kp[PATH_MAX_LEN], q[SL_QUOTE_MAX];
+	char path[SL_TOPO_PATH_MAX], kp[SL_TOPO_PATH_MAX], q[SL_QUOTE_MAX];
 	enum sl_link_mode mode = SL_MODE_AUTO;
 	uint32_t mtu = SL_MTU_DEFAULT;
 	struct ep_spec ep[2];
@@ -570,26 +389,27 @@ static int parse_link(struct parser *p, struct json_object *o, size_t i)
 
 	snprintf(path, sizeof(path), "links[%zu]", i);
 	if (!json_object_is_type(o, json_type_object))
-		return wrong_type(p, path, o,
-				  "an object with \"endpoints\" such as {\"endpoints\": [\"h1\", \"r1\"]}");
-	ret = check_keys(p, o, path, keys, "endpoints, mtu, mode, policy");
+		return sl_topo_parser_wrong_type(p, path, o,
+						 "an object with \"endpoints\" such as {\"endpoints\": [\"h1\", \"r1\"]}");
+	ret = sl_topo_parser_check_keys(p, o, path, keys,
+					"endpoints, mtu, mode, policy");
 	if (ret)
 		return ret;
 	if (!json_object_object_get_ex(o, "endpoints", &v))
-		return missing(p, path, "endpoints",
-			       "an array of the 2 nodes the link joins, such as [\"h1\", \"r1\"]");
-	path_key(kp, path, "endpoints");
+		return sl_topo_parser_missing(p, path, "endpoints",
+					      "an array of the 2 nodes the link joins, such as [\"h1\", \"r1\"]");
+	sl_topo_path_key(kp, path, "endpoints");
 	if (!json_object_is_type(v, json_type_array))
-		return wrong_type(p, kp, v,
-				  "an array of exactly 2 endpoints such as [\"h1\", \"r1\"]");
+		return sl_topo_parser_wrong_type(p, kp, v,
+						 "an array of exactly 2 endpoints such as [\"h1\", \"r1\"]");
 	if (json_object_array_length(v) != 2)
-		return fail(p, kp,
-			    "%zu endpoints; expected an array of exactly 2 endpoints such as [\"h1\", \"r1\"]",
-			    json_object_array_length(v));
+		return sl_topo_parser_fail(p, kp,
+					   "%zu endpoints; expected an array of exactly 2 endpoints such as [\"h1\", \"r1\"]",
+					   json_object_array_length(v));
 	for (e = 0; e < 2; e++) {
-		char ep_path[PATH_MAX_LEN];
+		char ep_path[SL_TOPO_PATH_MAX];
 
-		path_elem(ep_path, kp, (size_t)e);
+		sl_topo_path_elem(ep_path, kp, (size_t)e);
 		ret = parse_endpoint(p, json_object_array_get_idx(v, e),
 				     ep_path, &ep[e]);
 		if (ret)
@@ -603,22 +423,23 @@ static int parse_link(struct parser *p, struct json_object *o, size_t i)
 	if (json_object_object_get_ex(o, "mtu", &v)) {
 		int64_t m;
 
-		path_key(kp, path, "mtu");
+		sl_topo_path_key(kp, path, "mtu");
 		if (!json_object_is_type(v, json_type_int))
-			return wrong_type(p, kp, v,
-					  "an integer from 68 to 65535");
+			return sl_topo_parser_wrong_type(p, kp, v,
+							 "an integer from 68 to 65535");
 		m = json_object_get_int64(v);
 		if (m < SL_MTU_MIN || m > SL_MTU_MAX)
-			return fail(p, kp,
-				    "%s is out of range; expected an integer from %d to %d",
-				    json_object_to_json_string(v), SL_MTU_MIN,
-				    SL_MTU_MAX);
+			return sl_topo_parser_fail(p, kp,
+						   "%s is out of range; expected an integer from %d to %d",
+						   json_object_to_json_string(v),
+						   SL_MTU_MIN, SL_MTU_MAX);
 		mtu = (uint32_t)m;
 	}
 	if (json_object_object_get_ex(o, "mode", &v)) {
-		path_key(kp, path, "mode");
-		ret = get_string(p, v, kp, "\"auto\", \"max\" or \"normal\"",
-				 &s);
+		sl_topo_path_key(kp, path, "mode");
+		ret = sl_topo_parser_string(p, v, kp,
+					    "\"auto\", \"max\" or \"normal\"",
+					    &s);
 		if (ret)
 			return ret;
 		if (!strcmp(s, "max"))
@@ -626,9 +447,9 @@ static int parse_link(struct parser *p, struct json_object *o, size_t i)
 		else if (!strcmp(s, "normal"))
 			mode = SL_MODE_NORMAL;
 		else if (strcmp(s, "auto"))
-			return fail(p, kp,
-				    "%s is not a mode; expected \"auto\", \"max\" or \"normal\"",
-				    sl_quote(s, q, sizeof(q)));
+			return sl_topo_parser_fail(p, kp,
+						   "%s is not a mode; expected \"auto\", \"max\" or \"normal\"",
+						   sl_quote(s, q, sizeof(q)));
 	}
 	idx = sl_topo_add_link(p->t, (uint32_t)ep[0].node,
 			       (uint32_t)ep[1].node, mtu);
@@ -644,15 +465,15 @@ static int parse_link(struct parser *p, struct json_object *o, size_t i)
 		lk->ep[e].user_addr6 = ep[e].addr6.family != 0;
 	}
 	if (json_object_object_get_ex(o, "policy", &v)) {
-		path_key(kp, path, "policy");
-		return parse_policy(p, lk, v, kp);
+		sl_topo_path_key(kp, path, "policy");
+		return sl_topo_parse_policy(p, lk, v, kp);
 	}
 	return 0;
 }
 
 /* --- top level ------------------------------------------------------------ */
 
-static int parse_pool(struct parser *p, struct json_object *top,
+static int parse_pool(struct sl_topo_parser *p, struct json_object *top,
 		      const char *key, int family, struct sl_prefix *out)
 {
 	const char *expected = family == AF_INET ?
@@ -667,28 +488,29 @@ static int parse_pool(struct parser *p, struct json_object *top,
 
 /* "flows": rules of the flow table, each checked as sluicectl flow add
  * would check it; kept as JSON text for the bring-up. */
-static int parse_flows(struct parser *p, struct json_object *top)
+static int parse_flows(struct sl_topo_parser *p, struct json_object *top)
 {
 	struct json_object *flows;
-	char fp[PATH_MAX_LEN];
+	char fp[SL_TOPO_PATH_MAX];
 	size_t i, n;
 
 	if (!json_object_object_get_ex(top, "flows", &flows))
 		return 0;
 	if (!json_object_is_type(flows, json_type_array))
-		return wrong_type(p, "flows", flows,
-				  "an array of flow rules such as [{\"proto\": \"tcp\", \"dport\": 5201, \"mode\": \"max\"}]");
+		return sl_topo_parser_wrong_type(p, "flows", flows,
+						 "an array of flow rules such as [{\"proto\": \"tcp\", \"dport\": 5201, \"mode\": \"max\"}]");
 	n = json_object_array_length(flows);
 	if (n > SL_FLOW_SLOTS)
-		return fail(p, "flows", "%zu rules; expected at most %d", n,
-			    SL_FLOW_SLOTS);
+		return sl_topo_parser_fail(p, "flows",
+					   "%zu rules; expected at most %d", n,
+					   SL_FLOW_SLOTS);
 	for (i = 0; i < n; i++) {
 		struct sl_flow_rule r;
 		struct sl_err e;
 
-		path_elem(fp, "flows", i);
+		sl_topo_path_elem(fp, "flows", i);
 		if (sl_flow_parse_json(json_object_array_get_idx(flows, i), &r, &e))
-			return fail(p, fp, "%s", e.msg);
+			return sl_topo_parser_fail(p, fp, "%s", e.msg);
 	}
 	if (!n)
 		return 0;
@@ -698,7 +520,7 @@ static int parse_flows(struct parser *p, struct json_object *top)
 	return 0;
 }
 
-static int parse_top(struct parser *p, struct json_object *top)
+static int parse_top(struct sl_topo_parser *p, struct json_object *top)
 {
 	static const char *const keys[] = { "name",  "ipv6",  "pool", "pool6",
 					    "nodes", "links", "flows",
@@ -710,17 +532,17 @@ static int parse_top(struct parser *p, struct json_object *top)
 	int ret;
 
 	if (!json_object_is_type(top, json_type_object))
-		return wrong_type(p, "(top level)", top,
-				  "an object with \"name\" and \"nodes\"");
-	ret = check_keys(p, top, "", keys,
-			 "name, ipv6, pool, pool6, nodes, links, flows, socket_redirect");
+		return sl_topo_parser_wrong_type(p, "(top level)", top,
+						 "an object with \"name\" and \"nodes\"");
+	ret = sl_topo_parser_check_keys(p, top, "", keys,
+					"name, ipv6, pool, pool6, nodes, links, flows, socket_redirect");
 	if (ret)
 		return ret;
 	snprintf(name_expected, sizeof(name_expected),
 		 "the topology name, " SL_NAME_EXPECTED, SL_TOPO_NAME_MAX - 1);
 	if (!json_object_object_get_ex(top, "name", &v))
-		return missing(p, "", "name", name_expected);
-	ret = get_string(p, v, "name", name_expected, &name);
+		return sl_topo_parser_missing(p, "", "name", name_expected);
+	ret = sl_topo_parser_string(p, v, "name", name_expected, &name);
 	if (!ret)
 		ret = check_name(p, "name", name, SL_TOPO_NAME_MAX - 1);
 	if (ret)
@@ -734,12 +556,14 @@ static int parse_top(struct parser *p, struct json_object *top)
 
 	if (json_object_object_get_ex(top, "ipv6", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
-			return wrong_type(p, "ipv6", v, "true or false");
+			return sl_topo_parser_wrong_type(p, "ipv6", v,
+							 "true or false");
 		p->t->ipv6 = json_object_get_boolean(v);
 	}
 	if (json_object_object_get_ex(top, "socket_redirect", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
-			return wrong_type(p, "socket_redirect", v, "true or false");
+			return sl_topo_parser_wrong_type(p, "socket_redirect",
+							 v, "true or false");
 		p->t->socket_redirect = json_object_get_boolean(v);
 	}
 	ret = parse_pool(p, top, "pool", AF_INET, &p->t->pool4);
@@ -749,18 +573,19 @@ static int parse_top(struct parser *p, struct json_object *top)
 		return ret;
 
 	if (!json_object_object_get_ex(top, "nodes", &nodes))
-		return missing(p, "", "nodes",
-			       "an array of nodes such as [{\"name\": \"h1\"}]");
+		return sl_topo_parser_missing(p, "", "nodes",
+					      "an array of nodes such as [{\"name\": \"h1\"}]");
 	if (!json_object_is_type(nodes, json_type_array))
-		return wrong_type(p, "nodes", nodes,
-				  "an array of nodes such as [{\"name\": \"h1\"}]");
+		return sl_topo_parser_wrong_type(p, "nodes", nodes,
+						 "an array of nodes such as [{\"name\": \"h1\"}]");
 	n = json_object_array_length(nodes);
 	if (!n)
-		return fail(p, "nodes",
-			    "the array is empty; expected at least one node");
+		return sl_topo_parser_fail(p, "nodes",
+					   "the array is empty; expected at least one node");
 	if (n > SL_NODES_MAX)
-		return fail(p, "nodes", "%zu nodes; expected at most %d", n,
-			    SL_NODES_MAX);
+		return sl_topo_parser_fail(p, "nodes",
+					   "%zu nodes; expected at most %d", n,
+					   SL_NODES_MAX);
 	for (i = 0; i < n; i++) {
 		ret = parse_node(p, json_object_array_get_idx(nodes, i), i);
 		if (ret)
@@ -777,8 +602,8 @@ static int parse_top(struct parser *p, struct json_object *top)
 	if (!json_object_object_get_ex(top, "links", &links))
 		return 0;
 	if (!json_object_is_type(links, json_type_array))
-		return wrong_type(p, "links", links,
-				  "an array of links such as [{\"endpoints\": [\"h1\", \"r1\"]}]");
+		return sl_topo_parser_wrong_type(p, "links", links,
+						 "an array of links such as [{\"endpoints\": [\"h1\", \"r1\"]}]");
 	n = json_object_array_length(links);
 	for (i = 0; i < n; i++) {
 		ret = parse_link(p, json_object_array_get_idx(links, i), i);
@@ -856,7 +681,8 @@ static struct json_object *tokenize(const char *text, size_t len,
 int sl_topo_parse(const char *text, size_t len, const char *source,
 		  struct sl_topo **out, struct sl_err *err)
 {
-	struct parser p = { .src = source ? source : "<input>", .err = err };
+	struct sl_topo_parser p = { .src = source ? source : "<input>",
+				      .err = err };
 	struct json_object *top;
 	int ret;
 

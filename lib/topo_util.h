@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * topo_util.h - internal helpers shared by the topology parser
- * (topo_json.c), the validator (validate.c) and the generators (gen.c):
- * name rules, a name -> node index table, and quoting of user text in
- * error messages. Not installed; the public API is include/sluice/topo.h.
+ * (topo_json.c, topo_json_policy.c), the validator (validate.c) and the
+ * generators (gen.c): name rules, a name -> node index table, and quoting
+ * of user text in error messages. Not installed; the public API is include/sluice/topo.h.
  */
 #ifndef SLUICE_TOPO_UTIL_H
 #define SLUICE_TOPO_UTIL_H
