@@ -3,7 +3,9 @@
  * cmd_controller.c - sluicectl --controller URL: the commands that go to
  * sluice-controller's REST API (docs/controller.md) instead of the local
  * sluiced: up, down, list, link set, and stats, hosts, policy, which only
- * exist there. relay's are in cmd_remote_relay.c, with these helpers.
+ * exist there. Here are the requests, up, down and the dispatch; list,
+ * hosts and stats are in cmd_controller_list.c, policy set and link set in
+ * cmd_controller_policy.c, relay's in cmd_remote_relay.c (controller.h).
  *
  * Every call is one blocking HTTP request through lib/ctl_client.c. The
  * HTTP status becomes the exit status the same way for every command
@@ -14,10 +16,7 @@
  * `up` is asynchronous at the controller (202 "applying"): the command
  * polls the topology until the host acknowledged the apply ("up") or
  * refused it ("failed"), so that a script may run the next step as soon
- * as sluicectl returns, as it can after a local `up`. Policies are checked
- * here with the topology parser before they are stored: the controller
- * takes any JSON object into its table and the host would refuse a bad
- * one only later, out of the user's sight.
+ * as sluicectl returns, as it can after a local `up`.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,17 +26,10 @@
 #include <sluice/ctl_client.h>
 #include <sluice/topo.h>
 
-#include "sluicectl.h"
+#include "controller.h"
 
 #define UP_TIMEOUT_DEFAULT 60
 #define URL_MAX 512
-
-enum {
-	RO_HOST = RO_CACERT + 1,
-	RO_TIMEOUT,
-	RO_NO_WAIT,
-	RO_DIR,
-};
 
 bool ctl_remote_opt(struct ctl *ctl, int o)
 {
@@ -210,19 +202,44 @@ int ctl_rest_list(struct ctl *ctl, const char *path, const char *key,
 	return CTL_EXIT_OK;
 }
 
+int ctl_remote_find_topology(struct ctl *ctl, const char *a, char *out,
+			     size_t len)
+{
+	json_object *snap = NULL, *topos, *e, *nodes;
+	size_t i, j, n, found = 0;
+	int ret;
+
+	ret = ctl_rest(ctl, "GET", "/api/topologies", NULL, &snap);
+	if (ret)
+		return ret;
+	topos = ctl_jarray(snap, "topologies");
+	n = topos ? json_object_array_length(topos) : 0;
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(topos, i);
+		nodes = ctl_jarray(e, "nodes");
+		for (j = 0; nodes && j < json_object_array_length(nodes); j++)
+			if (!strcmp(ctl_jstr(json_object_array_get_idx(nodes, j),
+					     "name", ""), a))
+				break;
+		if (nodes && j < json_object_array_length(nodes) && !found++)
+			snprintf(out, len, "%s", ctl_jstr(e, "name", ""));
+	}
+	json_object_put(snap);
+	if (found == 1)
+		return CTL_EXIT_OK;
+	if (!found)
+		ctl_err("no topology at the controller has a node '%s'", a);
+	else
+		ctl_err("%zu topologies have a node '%s': expected --name TOPO or TOPO:%s",
+			found, a, a);
+	return CTL_EXIT_FAIL;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -234,89 +251,12 @@ static void sleep_s(double s)
 		;
 }
 
-/* --- formatting ------------------------------------------------------- */
+/* --- up --------------------------------------------------------------- */
 
 static const char *plural(int64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
-
-/* "812", "12.4k", "3.20M", "1.05G". */
-static const char *fmt_count(double v, char *buf, size_t len)
-{
-	if (v < 10000)
-		snprintf(buf, len, "%.0f", v);
-	else if (v < 1e6)
-		snprintf(buf, len, "%.1fk", v / 1e3);
-	else if (v < 1e9)
-		snprintf(buf, len, "%.2fM", v / 1e6);
-	else
-		snprintf(buf, len, "%.2fG", v / 1e9);
-	return buf;
-}
-
-/* Bits per second as "0bit/s", "640kbit/s", "4.98Mbit/s", "1.00Gbit/s". */
-static const char *fmt_rate(double bps, char *buf, size_t len)
-{
-	if (bps < 1e3)
-		snprintf(buf, len, "%.0fbit/s", bps);
-	else if (bps < 1e6)
-		snprintf(buf, len, "%.0fkbit/s", bps / 1e3);
-	else if (bps < 1e9)
-		snprintf(buf, len, "%.2fMbit/s", bps / 1e6);
-	else
-		snprintf(buf, len, "%.2fGbit/s", bps / 1e9);
-	return buf;
-}
-
-/* An age from a Unix time in a reply; "-" when absent. */
-static const char *fmt_since(json_object *o, const char *key, char *buf,
-			     size_t len)
-{
-	double t = ctl_jdouble(o, key, 0);
-
-	if (t <= 0)
-		return "-";
-	ctl_fmt_age((int64_t)(wall_s() - t + 0.5), buf, len);
-	return buf;
-}
-
-/* The distinct hosts of a topology's nodes, comma-separated. */
-static void topo_hosts(json_object *topo, char *buf, size_t len)
-{
-	json_object *nodes = ctl_jarray(topo, "nodes");
-	size_t i, n = nodes ? json_object_array_length(nodes) : 0, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && used + 1 < len; i++) {
-		const char *h = ctl_jstr(json_object_array_get_idx(nodes, i),
-					 "host", NULL);
-		const char *p = buf;
-		size_t hl;
-		bool seen = false;
-
-		if (!h)
-			continue;
-		hl = strlen(h);
-		while (*p && !seen) {
-			seen = !strncmp(p, h, hl) && (p[hl] == ',' || !p[hl]);
-			p += strcspn(p, ",");
-			p += *p == ',';
-		}
-		if (!seen)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s",
-						 used ? "," : "", h);
-	}
-}
-
-static size_t array_len(json_object *o, const char *key)
-{
-	json_object *a = ctl_jarray(o, key);
-
-	return a ? json_object_array_length(a) : 0;
-}
-
-/* --- checks ----------------------------------------------------------- */
 
 /* Reads a whole file ("-": stdin); NULL after printing why. */
 static char *read_file(const char *path, size_t *len)
@@ -360,70 +300,6 @@ fail:
 		fclose(f);
 	return NULL;
 }
-
-/*
- * Checks a direction policy (an object of rate, delay, ... keys) with the
- * topology parser: a two-node topology whose one link carries it. On
- * error prints the parser's message, adjusted to name the policy.
- */
-static bool policy_ok(json_object *policy)
-{
-	json_object *topo, *nodes, *links, *link, *ep, *n;
-	struct sl_err err = { { 0 } };
-	struct sl_topo *t = NULL;
-	const char *text, *msg;
-	size_t len;
-	int i, ret;
-
-	if (json_object_object_get_ex(policy, "up", NULL) ||
-	    json_object_object_get_ex(policy, "down", NULL)) {
-		ctl_err("policy: \"up\"/\"down\" keys: expected one direction's keys (rate, delay, ...); choose the direction with --dir");
-		return false;
-	}
-	topo = json_object_new_object();
-	nodes = json_object_new_array();
-	links = json_object_new_array();
-	link = json_object_new_object();
-	ep = json_object_new_array();
-	json_object_object_add(topo, "name", json_object_new_string("check"));
-	for (i = 0; i < 2; i++) {
-		n = json_object_new_object();
-		json_object_object_add(n, "name",
-				       json_object_new_string(i ? "b" : "a"));
-		json_object_array_add(nodes, n);
-		json_object_array_add(ep, json_object_new_string(i ? "b" : "a"));
-	}
-	json_object_object_add(link, "endpoints", ep);
-	json_object_object_add(link, "policy", json_object_get(policy));
-	json_object_array_add(links, link);
-	json_object_object_add(topo, "nodes", nodes);
-	json_object_object_add(topo, "links", links);
-	text = json_object_to_json_string_length(topo, JSON_C_TO_STRING_PLAIN,
-						 &len);
-	ret = sl_topo_parse(text, len, "policy", &t, &err);
-	json_object_put(topo);
-	sl_topo_free(t);
-	if (!ret)
-		return true;
-	/* "policy: links[0].policy.rate: ..." -> "policy.rate: ..." */
-	msg = strstr(err.msg, "links[0].policy");
-	if (msg)
-		ctl_err("policy%s", msg + strlen("links[0].policy"));
-	else
-		ctl_err("%s", err.msg);
-	return false;
-}
-
-static bool dir_ok(const struct ctl_cmd *cmd, const char *dir)
-{
-	if (!strcmp(dir, "up") || !strcmp(dir, "down") || !strcmp(dir, "both"))
-		return true;
-	ctl_usage_error(cmd, "dir '%s': expected up (A to B), down (B to A) or both",
-			dir);
-	return false;
-}
-
-/* --- up --------------------------------------------------------------- */
 
 struct up_opts {
 	const char *name;
@@ -774,460 +650,6 @@ static int cmd_remote_down(struct ctl *ctl, const struct ctl_cmd *cmd,
 	json_object_put(all);
 	json_object_put(snap);
 	return ret;
-}
-
-/* --- list, hosts, stats ----------------------------------------------- */
-
-/* Options only (plus at most one NAME when name is not NULL). Returns -1
- * after printing help. */
-static int plain_args(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-		      char **argv, const char **name)
-{
-	static const struct option opts[] = {
-		REMOTE_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	char why[128];
-	int o;
-
-	optind = 0;
-	while ((o = ctl_getopt(ctl, cmd, argc, argv, "", opts)) != -1) {
-		if (ctl_remote_opt(ctl, o))
-			continue;
-		if (o == CTL_OPT_HELP) {
-			ctl_print_help(cmd);
-			return -1;
-		}
-		return CTL_EXIT_USAGE;
-	}
-	if (name)
-		*name = NULL;
-	if (!name && optind < argc)
-		return ctl_usage_error(cmd,
-				       "unexpected argument '%s': expected no arguments",
-				       argv[optind]);
-	if (argc - optind > 1)
-		return ctl_usage_error(cmd,
-				       "unexpected argument '%s': expected at most one topology NAME",
-				       argv[optind + 1]);
-	if (optind < argc) {
-		if (!ctl_topo_name_ok(argv[optind], why, sizeof(why)))
-			return ctl_usage_error(cmd, "NAME '%s': %s",
-					       argv[optind], why);
-		*name = argv[optind];
-	}
-	return CTL_EXIT_OK;
-}
-
-static int cmd_remote_list(struct ctl *ctl, const struct ctl_cmd *cmd,
-			   int argc, char **argv)
-{
-	static const char *const head[] = { "NAME", "STATE", "HOST", "NODES",
-					    "LINKS", "ERROR" };
-	json_object *res = NULL, *arr, *e;
-	struct ctl_table *t;
-	char hosts[256], nodes[24], links[24];
-	size_t i, n;
-	int ret;
-
-	ret = plain_args(ctl, cmd, argc, argv, NULL);
-	if (ret)
-		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = ctl_rest_list(ctl, "/api/topologies", "topologies", &res, &arr);
-	if (ret || !res)
-		return ret;
-	t = ctl_table_new(6, head);
-	n = arr ? json_object_array_length(arr) : 0;
-	for (i = 0; t && i < n; i++) {
-		e = json_object_array_get_idx(arr, i);
-		topo_hosts(e, hosts, sizeof(hosts));
-		snprintf(nodes, sizeof(nodes), "%zu", array_len(e, "nodes"));
-		snprintf(links, sizeof(links), "%zu", array_len(e, "links"));
-		ctl_table_add(t, (const char *const[]){
-			ctl_jstr(e, "name", "?"), ctl_jstr(e, "state", "-"),
-			hosts, nodes, links, ctl_jstr(e, "error", "-") });
-	}
-	if (t)
-		ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_object_put(res);
-	return CTL_EXIT_OK;
-}
-
-static int cmd_remote_hosts(struct ctl *ctl, const struct ctl_cmd *cmd,
-			    int argc, char **argv)
-{
-	static const char *const head[] = { "HOST", "STATE", "VERSION",
-					    "CONNECTED", "LAST-SEEN", "CPUS",
-					    "MEMORY", "MAX-NODES",
-					    "CAPABILITIES" };
-	json_object *res = NULL, *arr, *e, *caps, *cap;
-	struct ctl_table *t;
-	char conn[32], seen[32], capbuf[512], cpus[16], mem[24], nodes[24];
-	size_t i, j, n, len;
-	unsigned cells;
-	int ret;
-
-	ret = plain_args(ctl, cmd, argc, argv, NULL);
-	if (ret)
-		return ret < 0 ? CTL_EXIT_OK : ret;
-	ret = ctl_rest_list(ctl, "/api/hosts", "hosts", &res, &arr);
-	if (ret || !res)
-		return ret;
-	t = ctl_table_new(9, head);
-	n = arr ? json_object_array_length(arr) : 0;
-	for (i = 0; t && i < n; i++) {
-		bool online;
-
-		e = json_object_array_get_idx(arr, i);
-		online = !strcmp(ctl_jstr(e, "state", ""), "online");
-		/* The cells a host runs ("cell:NAME") are many: counted here,
-		 * listed by --json. */
-		capbuf[0] = '\0';
-		len = 0;
-		cells = 0;
-		caps = ctl_jarray(e, "capabilities");
-		for (j = 0; caps && j < json_object_array_length(caps); j++) {
-			const char *c = json_object_get_string(json_object_array_get_idx(caps, j));
-
-			if (!c || !strncmp(c, "cell:", 5)) {
-				cells += c != NULL;
-				continue;
-			}
-			if (len < sizeof(capbuf))
-				len += (size_t)snprintf(capbuf + len, sizeof(capbuf) - len,
-							"%s%s", len ? "," : "", c);
-		}
-		if (cells && len < sizeof(capbuf))
-			snprintf(capbuf + len, sizeof(capbuf) - len, "%s%u cells",
-				 len ? "," : "", cells);
-		cap = json_object_object_get(e, "capacity");
-		snprintf(cpus, sizeof(cpus), "%s", "-");
-		snprintf(mem, sizeof(mem), "%s", "-");
-		snprintf(nodes, sizeof(nodes), "%s", "-");
-		if (json_object_object_get_ex(cap, "cpus", NULL))
-			snprintf(cpus, sizeof(cpus), "%lld", (long long)ctl_jint(cap, "cpus", 0));
-		if (json_object_object_get_ex(cap, "memory_mb", NULL))
-			snprintf(mem, sizeof(mem), "%.1fGiB",
-				 (double)ctl_jint(cap, "memory_mb", 0) / 1024);
-		if (json_object_object_get_ex(cap, "max_nodes", NULL))
-			snprintf(nodes, sizeof(nodes), "%lld", (long long)ctl_jint(cap, "max_nodes", 0));
-		ctl_table_add(t, (const char *const[]){
-			ctl_jstr(e, "id", "?"), ctl_jstr(e, "state", "-"),
-			ctl_jstr(e, "version", "-"),
-			online ? fmt_since(e, "connected_at", conn, sizeof(conn)) : "-",
-			fmt_since(e, "last_seen", seen, sizeof(seen)),
-			cpus, mem, nodes, capbuf });
-	}
-	if (t)
-		ctl_table_print(t, stdout);
-	ctl_table_free(t);
-	json_object_put(res);
-	return CTL_EXIT_OK;
-}
-
-static int cmd_remote_stats(struct ctl *ctl, const struct ctl_cmd *cmd,
-			    int argc, char **argv)
-{
-	static const char *const head[] = { "TOPOLOGY", "A", "B", "DIR",
-					    "HOST", "PACKETS", "BYTES",
-					    "DROPS", "QLEN", "RATE", "PPS",
-					    "AGE" };
-	json_object *res = NULL, *arr, *e;
-	struct ctl_table *t;
-	char path[128], pk[24], by[24], dr[24], ql[24], rate[32], pps[24];
-	char age[32];
-	const char *name;
-	size_t i, n;
-	int ret;
-
-	ret = plain_args(ctl, cmd, argc, argv, &name);
-	if (ret)
-		return ret < 0 ? CTL_EXIT_OK : ret;
-	snprintf(path, sizeof(path), "/api/stats%s%s", name ? "?topology=" : "",
-		 name ? name : "");
-	ret = ctl_rest_list(ctl, path, "links", &res, &arr);
-	if (ret || !res)
-		return ret;
-	t = ctl_table_new(12, head);
-	n = arr ? json_object_array_length(arr) : 0;
-	for (i = 0; t && i < n; i++) {
-		e = json_object_array_get_idx(arr, i);
-		snprintf(pk, sizeof(pk), "%lld", (long long)ctl_jint(e, "packets", 0));
-		snprintf(by, sizeof(by), "%lld", (long long)ctl_jint(e, "bytes", 0));
-		snprintf(dr, sizeof(dr), "%lld", (long long)ctl_jint(e, "drops", 0));
-		snprintf(ql, sizeof(ql), "%lld", (long long)ctl_jint(e, "qlen", 0));
-		ctl_table_add(t, (const char *const[]){
-			ctl_jstr(e, "topology", "?"), ctl_jstr(e, "a", "?"),
-			ctl_jstr(e, "b", "?"), ctl_jstr(e, "dir", "?"),
-			ctl_jstr(e, "host", "-"), pk, by, dr, ql,
-			fmt_rate(ctl_jdouble(e, "bps", 0), rate, sizeof(rate)),
-			fmt_count(ctl_jdouble(e, "pps", 0), pps, sizeof(pps)),
-			fmt_since(e, "ts", age, sizeof(age)) });
-	}
-	if (t)
-		ctl_table_print(t, stdout);
-	if (!n && !ctl->quiet)
-		fprintf(stderr, "sluicectl: no counters yet%s%s (hosts report every metrics interval)\n",
-			name ? " for " : "", name ? name : "");
-	ctl_table_free(t);
-	json_object_put(res);
-	return CTL_EXIT_OK;
-}
-
-/* --- policy set, link set --------------------------------------------- */
-
-/* PUT /api/policy and the summary line. Takes policy (NULL: unshaped). */
-static int put_policy(struct ctl *ctl, const char *topo, const char *a,
-		      const char *b, const char *dir, json_object *policy)
-{
-	json_object *body = json_object_new_object(), *reply = NULL;
-	int ret;
-
-	json_object_object_add(body, "topology", json_object_new_string(topo));
-	json_object_object_add(body, "a", json_object_new_string(a));
-	json_object_object_add(body, "b", json_object_new_string(b));
-	json_object_object_add(body, "dir", json_object_new_string(dir));
-	json_object_object_add(body, "policy", policy);
-	ret = ctl_rest(ctl, "PUT", "/api/policy", body, &reply);
-	if (!ret) {
-		if (ctl->json)
-			ctl_print_json(reply);
-		else if (!ctl->quiet)
-			printf("%s: %s-%s (%s): policy %s stored and pushed to the host of the link\n",
-			       topo, a, b, dir,
-			       policy ? json_object_to_json_string_ext(
-					policy, JSON_C_TO_STRING_PLAIN |
-					JSON_C_TO_STRING_NOSLASHESCAPE) :
-					"none (unshaped)");
-	}
-	json_object_put(reply);
-	json_object_put(body);
-	return ret;
-}
-
-static int cmd_remote_policy(struct ctl *ctl, const struct ctl_cmd *cmd,
-			     int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, RO_DIR },
-		REMOTE_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dir = "both", *text;
-	json_object *policy = NULL;
-	enum json_tokener_error jerr;
-	char why[128];
-	int o;
-
-	/* "policy set ..." then operands; options anywhere */
-	optind = 0;
-	while ((o = ctl_getopt(ctl, cmd, argc, argv, "d:", opts)) != -1) {
-		if (ctl_remote_opt(ctl, o))
-			continue;
-		switch (o) {
-		case 'd':
-		case RO_DIR:
-			dir = optarg;
-			if (!dir_ok(cmd, dir))
-				return CTL_EXIT_USAGE;
-			break;
-		case CTL_OPT_HELP:
-			ctl_print_help(cmd);
-			return CTL_EXIT_OK;
-		default:
-			return CTL_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc)
-		return ctl_usage_error(cmd, "missing subcommand: expected 'set'");
-	if (strcmp(argv[optind], "set"))
-		return ctl_usage_error(cmd, "unknown subcommand '%s': expected 'set'",
-				       argv[optind]);
-	optind++;
-	if (argc - optind != 4)
-		return ctl_usage_error(cmd,
-				       "expected 'policy set TOPOLOGY A B POLICY_JSON', got %d argument%s after 'set'",
-				       argc - optind, argc - optind == 1 ? "" : "s");
-	if (!ctl_topo_name_ok(argv[optind], why, sizeof(why)))
-		return ctl_usage_error(cmd, "TOPOLOGY '%s': %s", argv[optind], why);
-	text = argv[optind + 3];
-	if (strcmp(text, "none") && strcmp(text, "null")) {
-		policy = json_tokener_parse_verbose(text, &jerr);
-		if (!policy || !json_object_is_type(policy, json_type_object)) {
-			json_object_put(policy);
-			return ctl_usage_error(cmd,
-					       "POLICY_JSON '%s': expected a JSON object such as '{\"rate\": \"5mbit\"}', or none",
-					       text);
-		}
-		if (!policy_ok(policy)) {
-			json_object_put(policy);
-			return CTL_EXIT_USAGE;
-		}
-		if (!json_object_object_length(policy)) {
-			json_object_put(policy);
-			policy = NULL;
-		}
-	}
-	return put_policy(ctl, argv[optind], argv[optind + 1],
-			  argv[optind + 2], dir, policy);
-}
-
-int ctl_remote_find_topology(struct ctl *ctl, const char *a, char *out,
-			     size_t len)
-{
-	json_object *snap = NULL, *topos, *e, *nodes;
-	size_t i, j, n, found = 0;
-	int ret;
-
-	ret = ctl_rest(ctl, "GET", "/api/topologies", NULL, &snap);
-	if (ret)
-		return ret;
-	topos = ctl_jarray(snap, "topologies");
-	n = topos ? json_object_array_length(topos) : 0;
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(topos, i);
-		nodes = ctl_jarray(e, "nodes");
-		for (j = 0; nodes && j < json_object_array_length(nodes); j++)
-			if (!strcmp(ctl_jstr(json_object_array_get_idx(nodes, j),
-					     "name", ""), a))
-				break;
-		if (nodes && j < json_object_array_length(nodes) && !found++)
-			snprintf(out, len, "%s", ctl_jstr(e, "name", ""));
-	}
-	json_object_put(snap);
-	if (found == 1)
-		return CTL_EXIT_OK;
-	if (!found)
-		ctl_err("no topology at the controller has a node '%s'", a);
-	else
-		ctl_err("%zu topologies have a node '%s': expected --name TOPO or TOPO:%s",
-			found, a, a);
-	return CTL_EXIT_FAIL;
-}
-
-/* "topo:node": fills topo (or checks it agrees) and points node past it. */
-static int split_node(const struct ctl_cmd *cmd, const char *arg, char *topo,
-		      size_t len, const char **node)
-{
-	const char *colon = strchr(arg, ':');
-
-	*node = colon ? colon + 1 : arg;
-	if (!colon)
-		return CTL_EXIT_OK;
-	if (!*topo)
-		snprintf(topo, len, "%.*s", (int)(colon - arg), arg);
-	else if (strlen(topo) != (size_t)(colon - arg) ||
-		 strncmp(topo, arg, (size_t)(colon - arg)))
-		return ctl_usage_error(cmd,
-				       "'%s' is not in topology '%s': expected both nodes of a link in one topology",
-				       arg, topo);
-	return CTL_EXIT_OK;
-}
-
-/*
- * `link set A B SETTING...` through the controller: the policy keywords
- * become one PUT /api/policy. The controller stores a whole direction
- * policy, so the settings replace the direction's policy rather than
- * amend it.
- */
-static int cmd_remote_link(struct ctl *ctl, const struct ctl_cmd *cmd,
-			   int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		REMOTE_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	static const char *const keys[] = { "rate", "queue", "policer", "burst",
-					    "loss", "delay", "jitter" };
-	json_object *policy;
-	const char *dir = "both", *a, *b;
-	char topo[64] = "", why[128];
-	int o, i, ret;
-	size_t k;
-
-	optind = 0;
-	while ((o = ctl_getopt(ctl, cmd, argc, argv, "n:", opts)) != -1) {
-		if (ctl_remote_opt(ctl, o))
-			continue;
-		switch (o) {
-		case 'n':
-			if (!ctl_topo_name_ok(optarg, why, sizeof(why)))
-				return ctl_usage_error(cmd, "--name '%s': %s",
-						       optarg, why);
-			snprintf(topo, sizeof(topo), "%s", optarg);
-			break;
-		case CTL_OPT_HELP:
-			ctl_print_help(cmd);
-			return CTL_EXIT_OK;
-		default:
-			return CTL_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc || strcmp(argv[optind], "set"))
-		return ctl_usage_error(cmd, "%s: expected 'set'",
-				       optind >= argc ? "missing subcommand" :
-				       "unknown subcommand");
-	optind++;
-	if (argc - optind < 2)
-		return ctl_usage_error(cmd,
-				       "missing node names: expected 'link set A B SETTING...'");
-	if (split_node(cmd, argv[optind], topo, sizeof(topo), &a) ||
-	    split_node(cmd, argv[optind + 1], topo, sizeof(topo), &b))
-		return CTL_EXIT_USAGE;
-	if (argc - optind == 2)
-		return ctl_usage_error(cmd,
-				       "nothing to set: expected dir, rate, queue, policer, burst, loss, delay or jitter after the two nodes");
-	policy = json_object_new_object();
-	for (i = optind + 2; i < argc; i += 2) {
-		if (!strcmp(argv[i], "up") || !strcmp(argv[i], "down")) {
-			json_object_put(policy);
-			return ctl_usage_error(cmd,
-					       "'%s': a link's state cannot be changed through the controller; expected policy settings (rate, loss, ...), or run 'link set' on the host without --controller",
-					       argv[i]);
-		}
-		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			if (!strcmp(argv[i], keys[k]))
-				break;
-		if (strcmp(argv[i], "dir") && k == sizeof(keys) / sizeof(keys[0])) {
-			json_object_put(policy);
-			return ctl_usage_error(cmd,
-					       "unknown link setting '%s': expected one of dir, rate, queue, policer, burst, loss, delay, jitter",
-					       argv[i]);
-		}
-		if (i + 1 >= argc) {
-			json_object_put(policy);
-			return ctl_usage_error(cmd, "'%s' needs a value after it",
-					       argv[i]);
-		}
-		if (!strcmp(argv[i], "dir")) {
-			dir = argv[i + 1];
-			if (!dir_ok(cmd, dir)) {
-				json_object_put(policy);
-				return CTL_EXIT_USAGE;
-			}
-		} else if (strcmp(argv[i + 1], "none")) {
-			json_object_object_add(policy, argv[i],
-					       json_object_new_string(argv[i + 1]));
-		}
-	}
-	if (!policy_ok(policy)) {
-		json_object_put(policy);
-		return CTL_EXIT_USAGE;
-	}
-	if (!*topo) {
-		ret = ctl_remote_find_topology(ctl, a, topo, sizeof(topo));
-		if (ret) {
-			json_object_put(policy);
-			return ret;
-		}
-	}
-	if (!json_object_object_length(policy)) {
-		json_object_put(policy);
-		policy = NULL;
-	}
-	return put_policy(ctl, topo, a, b, dir, policy);
 }
 
 /* --- dispatch --------------------------------------------------------- */

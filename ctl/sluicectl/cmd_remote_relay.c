@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sluicectl.h"
+#include "controller.h"
 
 /* "NODE:PORT" of option opt: node into node, port 1..65535 into *port. */
 static int split_endpoint(const struct ctl_cmd *cmd, const char *opt,

@@ -34,7 +34,7 @@ struct ctl {
 	int verbose;
 	/* --controller URL or $SLUICE_CONTROLLER: up, down, list, link set,
 	 * relay, stats, hosts, policy go to sluice-controller
-	 * (cmd_controller.c, cmd_remote_relay.c) */
+	 * (cmd_controller*.c, cmd_remote_relay.c) */
 	const char *controller;
 	bool controller_env; /* from $SLUICE_CONTROLLER, not a flag */
 	const char *token;   /* --token or $SLUICE_TOKEN */
@@ -86,9 +86,10 @@ int cmd_flow(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 int cmd_shell(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv);
 void cmd_gen_help(FILE *f);
 
-/* cmd_controller.c: the commands through sluice-controller's REST API.
- * cmd_remote runs up, down, list, link, relay through the controller, and
- * stats, hosts, policy (which exist only there). */
+/* cmd_controller.c: the commands through sluice-controller's REST API
+ * (the files of that part share controller.h). cmd_remote runs up, down,
+ * list, link, relay through the controller, and stats, hosts, policy
+ * (which exist only there). */
 int cmd_remote(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	       char **argv);
 /* Whether cmd (argv[0] its name) goes to a controller: one is configured
@@ -127,9 +128,6 @@ int ctl_rest_list(struct ctl *ctl, const char *path, const char *key,
  * it; else prints why and returns CTL_EXIT_FAIL. */
 int ctl_remote_find_topology(struct ctl *ctl, const char *a, char *out,
 			     size_t len);
-/* cmd_remote_relay.c: relay add|del|list as relay rows at the controller. */
-int cmd_remote_relay(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
-		     char **argv);
 void cmd_link_help(FILE *f);
 
 /* output.c: messages, usage errors, option parsing, tables, JSON. */
