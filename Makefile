@@ -73,6 +73,10 @@ $(B)/asan/%.o: %.c $(SKELS) $(wildcard include/sluice/*.h lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANFLAGS) -Ilib -c $< -o $@
 
+# the programs' objects also depend on their own directories' headers
+CTL_OBJ  := $(patsubst %.c,%.o,$(wildcard ctl/*/*.c))
+$(CTL_OBJ:%=$(B)/%) $(CTL_OBJ:%=$(B)/asan/%): $(wildcard ctl/*/*.h)
+
 $(B)/libsluice.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
