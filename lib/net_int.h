@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * net_int.h - what lib/net.c (bring-up, teardown) and lib/net_policy.c
- * (where each link runs, policy changes, statistics) share inside
- * libsluice. Not a public header.
+ * net_int.h - what lib/net.c (bring-up, teardown), lib/net_live.c
+ * (re-adoption, runtime link state) and lib/net_policy.c (where each link
+ * runs, policy changes, statistics) share inside libsluice. Not a public
+ * header.
  */
 #ifndef SLUICE_NET_INT_H
 #define SLUICE_NET_INT_H
@@ -34,6 +35,9 @@ struct sl_dataplane;
 void sl_net_steer_link(struct sl_dataplane *dp, const int node_fd[2],
 		       const char *ifname[2]);
 
+/* The state dir of topology name: <rundir>/topo/<name>. */
+void sl_net_topo_dir(const char *rundir, const char *name, char *buf,
+		     size_t len);
 int sl_net_write_file(const char *path, const char *text, struct sl_err *err);
 struct sl_nl *sl_net_node_nl(const struct sl_net *n, uint32_t node,
 			     struct sl_err *err);
