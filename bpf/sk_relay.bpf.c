@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * sk_relay.bpf.c - the sockmap mode of a TCP relay (lib/relay.c): an
+ * sk_relay.bpf.c - the sockmap mode of a TCP relay (lib/relay_io.c): an
  * sk_skb stream verdict that sends every skb a relay socket receives out
  * of the socket it is joined to, without waking the relay.
  *
@@ -38,7 +38,7 @@ struct {
 	__type(value, struct sl_relay_dir);
 } dirs SEC(".maps");
 
-/* cookie -> 1: the relay took this direction over (see lib/relay.c) */
+/* cookie -> 1: the relay took this direction over (see lib/relay_io.c) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SL_SK_RELAY_DEFAULT_SOCKS);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sk_relay.h - the data shared by bpf/sk_relay.bpf.c (sockmap mode of the
- * TCP relay) and lib/relay.c.
+ * TCP relay) and lib/relay.c, lib/relay_io.c.
  */
 #ifndef SLUICE_BPF_SK_RELAY_H
 #define SLUICE_BPF_SK_RELAY_H

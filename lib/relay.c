@@ -3,42 +3,26 @@
  * relay.c - the TCP relay engine (include/sluice/relay.h): one epoll loop
  * that accepts, connects onward and joins each pair of sockets in the
  * kernel, with splice(2) through a pipe per direction or with the sockmap
- * verdict of bpf/sk_relay.bpf.c.
- *
- * A connection ("conn") has two ends: fd[0] accepted, fd[1] onward.
- * Direction d carries the bytes read from fd[d] to fd[1 - d]; d = 0 is
- * "up" (client to server). Each fd is registered once, edge-triggered, for
- * in, out and read-hangup; any event on either fd pumps both directions, so
- * no wakeup is ever lost to a missed edge (pumps run until EAGAIN).
- *
- * Invariants per direction d:
- *   eof[d]   fd[d] returned EOF: nothing more will be read from it;
- *   shut[d]  shutdown(fd[1 - d], SHUT_WR) was done, which happens exactly
- *            once, after eof[d] and after every byte read before the EOF
- *            left the relay (pipe empty; in sockmap mode the peer socket
- *            has taken every byte the verdict redirected);
- * a conn closes cleanly when shut[0] && shut[1], and is reset (both fds
- * closed with SO_LINGER 0, so each peer sees RST) on any error.
+ * verdict of bpf/sk_relay.bpf.c. Here: addresses, the loop, and a conn's
+ * life from accept (or the SOCKS5 front) and the onward connect to its
+ * close; the bytes move in lib/relay_io.c; struct conn, with the
+ * invariants of its two directions, is in lib/relay_int.h.
  *
  * Conns closed while handling a batch of events are only marked dead and
  * freed after the batch: later events of the same batch may point at them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <linux/tcp.h> /* tcp_info with tcpi_bytes_acked */
+#include <linux/tcp.h> /* TCP_NODELAY */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <bpf/bpf.h>
@@ -50,71 +34,10 @@
 #include <sluice/socks5.h>
 
 #include "../bpf/sk_relay.h"
+#include "relay_int.h"
 #include "sk_relay.skel.h"
 
 #define RELAY_EVENTS 256
-#define RELAY_CHUNK (1u << 20)     /* most one splice moves */
-#define RELAY_COPY_BUF 65536       /* sockmap mode: user-space copy */
-/* Sockmap mode: how long a direction may wait for its peer socket to take
- * the redirected bytes without any progress before the conn is reset. */
-#define RELAY_DRAIN_STALL_MS 10000
-
-enum conn_state {
-	C_SOCKS_GREETING,
-	C_SOCKS_REQUEST,
-	C_CONNECTING,
-	C_RELAY,
-};
-
-struct conn;
-
-struct end {
-	struct conn *c;
-	int side;
-};
-
-struct conn {
-	struct end end[2];
-	int fd[2];
-	int pipe[2][2];   /* splice: pipe[d] carries direction d */
-	size_t inpipe[2]; /* bytes of direction d in pipe[d] */
-	bool eof[2];
-	bool shut[2];
-	bool dead;
-	bool joined;      /* sockmap: both fds in socks */
-	enum conn_state state;
-	uint8_t buf[2 * SL_SOCKS5_MAX_REQUEST]; /* SOCKS5 bytes read */
-	size_t blen;
-	uint64_t bytes[2];
-	uint64_t counted[2];  /* part of bytes[] already in r->st */
-	/* sockmap mode */
-	uint64_t cookie[2];
-	uint64_t base[2];     /* written_total(fd[1 - d]) at the join */
-	uint64_t copied[2];   /* bytes of d the relay copied itself */
-	uint64_t pre[2];      /* bytes of d copied before the join */
-	uint64_t last_written[2];
-	uint64_t stall_since_ms[2];
-	bool waiting[2];      /* d needs the drain timer */
-	bool halted[2];       /* d set in "halt": copied by the relay */
-	struct conn *prev, *next; /* all live conns */
-	struct conn *zombie_next;
-};
-
-struct sl_relay {
-	struct sl_relay_opts o;
-	int netns_fd;
-	int listen_fd;
-	int ep;
-	int stop_fd;
-	bool listen_paused;
-	struct conn *conns;
-	struct conn *zombies;
-	struct sl_relay_stats st;
-	struct sk_relay_bpf *skel;
-	int socks_fd, dirs_fd, halt_fd;
-	uint8_t *copybuf;
-	char listen_marker, stop_marker;
-};
 
 /* ---- addresses */
 
@@ -220,14 +143,6 @@ int sl_relay_mode_parse(const char *s, enum sl_relay_mode *m,
 
 /* ---- small socket helpers */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void set_nodelay(int fd)
 {
 	int one = 1;
@@ -255,40 +170,9 @@ static int sock_error(int fd)
 	return e;
 }
 
-/* Bytes ever handed to fd's write queue, up to a constant: snd_una moved
- * by bytes_acked, plus what is queued after snd_una. *fin_in tells whether
- * the peer's FIN has arrived (the state says so; a socket in a sockmap does
- * not report EOF through recv(2) reliably). */
-/* include/net/tcp_states.h (netinet/tcp.h clashes with linux/tcp.h) */
-enum { ST_TIME_WAIT = 6, ST_CLOSE = 7, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9,
-       ST_CLOSING = 11 };
-
-static int tcp_progress(int fd, uint64_t *written, bool *fin_in)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof(ti);
-	int outq = 0;
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l))
-		return -errno;
-	if (written) {
-		if (ioctl(fd, SIOCOUTQ, &outq))
-			return -errno;
-		*written = ti.tcpi_bytes_acked + (uint64_t)outq;
-	}
-	if (fin_in)
-		*fin_in = ti.tcpi_state == ST_CLOSE_WAIT ||
-			  ti.tcpi_state == ST_LAST_ACK ||
-			  ti.tcpi_state == ST_CLOSING ||
-			  ti.tcpi_state == ST_TIME_WAIT ||
-			  ti.tcpi_state == ST_CLOSE;
-	return 0;
-}
-
 /* Sends all of buf on a non-blocking socket, waiting for room (a rare
  * path: the SOCKS5 replies and the sockmap mode's copies). */
-static int send_all(int fd, const void *buf, size_t len)
+int sl_relay_send_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
@@ -311,9 +195,6 @@ static int send_all(int fd, const void *buf, size_t len)
 
 /* ---- conns */
 
-static int dir_read(struct sl_relay *r, uint64_t cookie,
-		    struct sl_relay_dir *v);
-
 static void conn_unlink(struct sl_relay *r, struct conn *c)
 {
 	if (c->prev)
@@ -327,7 +208,7 @@ static void conn_unlink(struct sl_relay *r, struct conn *c)
 
 /* Moves the bytes of c not yet in r->st there, so that a stats snapshot
  * from another thread never walks the list of conns. */
-static void account(struct sl_relay *r, struct conn *c)
+void sl_relay_conn_account(struct sl_relay *r, struct conn *c)
 {
 	r->st.bytes_up += c->bytes[0] - c->counted[0];
 	r->st.bytes_down += c->bytes[1] - c->counted[1];
@@ -346,7 +227,7 @@ static void listen_resume(struct sl_relay *r)
 		r->listen_paused = false;
 }
 
-static void conn_close(struct sl_relay *r, struct conn *c, bool reset)
+void sl_relay_conn_close(struct sl_relay *r, struct conn *c, bool reset)
 {
 	int s, d;
 
@@ -359,7 +240,7 @@ static void conn_close(struct sl_relay *r, struct conn *c, bool reset)
 		for (s = 0; s < 2; s++) {
 			if (!c->cookie[s])
 				continue;
-			if (dir_read(r, c->cookie[s], &v) == 0)
+			if (sl_relay_dir_read(r, c->cookie[s], &v) == 0)
 				c->bytes[s] = c->pre[s] + v.redirected +
 					      c->copied[s];
 			bpf_map_delete_elem(r->dirs_fd, &c->cookie[s]);
@@ -377,7 +258,7 @@ static void conn_close(struct sl_relay *r, struct conn *c, bool reset)
 		for (s = 0; s < 2; s++)
 			if (c->pipe[d][s] >= 0)
 				close(c->pipe[d][s]);
-	account(r, c);
+	sl_relay_conn_account(r, c);
 	r->st.active--;
 	if (reset)
 		r->st.reset++;
@@ -423,237 +304,6 @@ static int watch(struct sl_relay *r, struct conn *c, int side)
 	return epoll_ctl(r->ep, EPOLL_CTL_ADD, c->fd[side], &ev) ? -errno : 0;
 }
 
-/* ---- splice mode */
-
-/* Moves direction d as far as it goes now. 0, or -errno (reset). */
-static int pump_splice(struct sl_relay *r, struct conn *c, int d)
-{
-	int src = c->fd[d], dst = c->fd[1 - d];
-	ssize_t n;
-
-	for (;;) {
-		if (c->inpipe[d] == 0 && !c->eof[d]) {
-			n = splice(src, NULL, c->pipe[d][1], NULL, RELAY_CHUNK,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n == 0) {
-				c->eof[d] = true;
-			} else if (n < 0) {
-				if (errno != EAGAIN)
-					return -errno;
-			} else {
-				c->inpipe[d] += (size_t)n;
-			}
-		}
-		if (c->inpipe[d] > 0) {
-			n = splice(c->pipe[d][0], NULL, dst, NULL,
-				   c->inpipe[d],
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n < 0)
-				return errno == EAGAIN ? 0 : -errno;
-			c->inpipe[d] -= (size_t)n;
-			c->bytes[d] += (uint64_t)n;
-			continue;
-		}
-		/* pipe empty: either the source is dry or it ended */
-		if (c->eof[d] && !c->shut[d]) {
-			if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
-				return -errno;
-			c->shut[d] = true;
-		}
-		return 0;
-	}
-}
-
-/* ---- sockmap mode */
-
-static int dir_read(struct sl_relay *r, uint64_t cookie,
-		    struct sl_relay_dir *v)
-{
-	return bpf_map_lookup_elem(r->dirs_fd, &cookie, v) ? -errno : 0;
-}
-
-/*
- * Direction d in sockmap mode. The verdict moves the bytes; the relay only
- * copies what the verdict passed (see bpf/sk_relay.bpf.c), and only once
- * the peer has taken every redirected byte, and forwards the EOF under the
- * same condition.
- */
-static int pump_sockmap(struct sl_relay *r, struct conn *c, int d)
-{
-	int src = c->fd[d], dst = c->fd[1 - d], ret;
-	struct sl_relay_dir v;
-	bool fin_in, data;
-	uint64_t w;
-	ssize_t n;
-	uint8_t b;
-
-	if (c->shut[d])
-		return 0;
-	for (;;) {
-		/* anything for the relay: passed bytes, or the FIN? */
-		n = recv(src, &b, 1, MSG_DONTWAIT | MSG_PEEK);
-		data = n > 0;
-		if (n < 0 && errno != EAGAIN && errno != EPIPE)
-			return -errno;
-		ret = tcp_progress(src, NULL, &fin_in);
-		if (ret)
-			return ret;
-		if (!data && !fin_in) {
-			c->waiting[d] = false;
-			return 0;
-		}
-		/* only once the peer has taken every redirected byte */
-		ret = dir_read(r, c->cookie[d], &v);
-		if (!ret)
-			ret = tcp_progress(dst, &w, NULL);
-		if (ret)
-			return ret;
-		if (data && !v.passed && !c->halted[d]) {
-			/* Bytes the verdict has not seen (they came between
-			 * the last read before the join and the join): they
-			 * are newer than every redirected byte, so the relay
-			 * copies them and everything after them. */
-			uint32_t one = 1;
-
-			if (bpf_map_update_elem(r->halt_fd, &c->cookie[d], &one,
-						BPF_ANY))
-				return -errno;
-			c->halted[d] = true;
-			pr_debug("relay: direction %d falls back to copying", d);
-		}
-		w -= c->base[d];
-		c->bytes[d] = c->pre[d] + v.redirected + c->copied[d];
-		if (w < v.redirected + c->copied[d]) {
-			uint64_t t = now_ms();
-
-			if (w != c->last_written[d]) {
-				c->last_written[d] = w;
-				c->stall_since_ms[d] = t;
-			} else if (t - c->stall_since_ms[d] >
-				   RELAY_DRAIN_STALL_MS) {
-				return -ETIMEDOUT;
-			}
-			c->waiting[d] = true;
-			return 0;
-		}
-		c->waiting[d] = false;
-		if (!data) {
-			pr_debug("relay: EOF dir %d after %llu bytes (%llu copied)",
-				 d, (unsigned long long)c->bytes[d],
-				 (unsigned long long)c->copied[d]);
-			c->eof[d] = true;
-			if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
-				return -errno;
-			c->shut[d] = true;
-			return 0;
-		}
-		n = recv(src, r->copybuf, RELAY_COPY_BUF, MSG_DONTWAIT);
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -errno;
-		if (n == 0)
-			continue;
-		ret = send_all(dst, r->copybuf, (size_t)n);
-		if (ret)
-			return ret;
-		c->copied[d] += (uint64_t)n;
-		c->bytes[d] += (uint64_t)n;
-	}
-}
-
-static int cookie_of(int fd, uint64_t *cookie)
-{
-	socklen_t l = sizeof(*cookie);
-
-	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &l) ? -errno : 0;
-}
-
-static int join_sockmap(struct sl_relay *r, struct conn *c)
-{
-	struct sl_relay_dir v;
-	uint64_t fdv;
-	int d, ret;
-
-	for (d = 0; d < 2; d++) {
-		ret = cookie_of(c->fd[d], &c->cookie[d]);
-		if (ret)
-			return ret;
-	}
-	/* What came before the join (a request, a banner) is copied here,
-	 * so that the verdict sees a socket with nothing queued. */
-	for (d = 0; d < 2; d++) {
-		ssize_t n;
-
-		while ((n = recv(c->fd[d], r->copybuf, RELAY_COPY_BUF,
-				 MSG_DONTWAIT)) > 0) {
-			ret = send_all(c->fd[1 - d], r->copybuf, (size_t)n);
-			if (ret)
-				return ret;
-			c->pre[d] += (uint64_t)n;
-		}
-	}
-	for (d = 0; d < 2; d++) {
-		ret = tcp_progress(c->fd[1 - d], &c->base[d], NULL);
-		if (ret)
-			return ret;
-		c->last_written[d] = 0;
-		c->stall_since_ms[d] = now_ms();
-		memset(&v, 0, sizeof(v));
-		v.peer = c->cookie[1 - d];
-		if (bpf_map_update_elem(r->dirs_fd, &c->cookie[d], &v,
-					BPF_ANY))
-			return -errno;
-	}
-	/* onward side first: the server usually speaks second */
-	for (d = 1; d >= 0; d--) {
-		fdv = (uint64_t)c->fd[d];
-		if (bpf_map_update_elem(r->socks_fd, &c->cookie[d], &fdv,
-					BPF_NOEXIST))
-			return -errno;
-	}
-	c->joined = true;
-	return 0;
-}
-
-/* ---- relaying */
-
-static void relay_pump(struct sl_relay *r, struct conn *c)
-{
-	int d, ret = 0;
-
-	for (d = 0; d < 2 && !ret; d++)
-		ret = r->o.mode == SL_RELAY_SOCKMAP ? pump_sockmap(r, c, d)
-						    : pump_splice(r, c, d);
-	account(r, c);
-	if (ret) {
-		pr_debug("relay: connection reset: %s", strerror(-ret));
-		conn_close(r, c, true);
-	} else if (c->shut[0] && c->shut[1]) {
-		conn_close(r, c, false);
-	}
-}
-
-static int relay_start(struct sl_relay *r, struct conn *c)
-{
-	int d, ret;
-
-	c->state = C_RELAY;
-	if (r->o.mode == SL_RELAY_SOCKMAP) {
-		ret = join_sockmap(r, c);
-		if (ret)
-			return ret;
-	} else {
-		for (d = 0; d < 2; d++) {
-			if (pipe2(c->pipe[d], O_NONBLOCK | O_CLOEXEC))
-				return -errno;
-			if (r->o.pipe_size)
-				fcntl(c->pipe[d][1], F_SETPIPE_SZ,
-				      (int)r->o.pipe_size);
-		}
-	}
-	relay_pump(r, c);
-	return 0;
-}
-
 /* ---- connecting onward */
 
 static void socks_refuse(struct sl_relay *r, struct conn *c,
@@ -664,7 +314,7 @@ static void socks_refuse(struct sl_relay *r, struct conn *c,
 
 	send(c->fd[0], out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	r->st.socks_refused++;
-	conn_close(r, c, false);
+	sl_relay_conn_close(r, c, false);
 }
 
 static void connect_done(struct sl_relay *r, struct conn *c)
@@ -683,10 +333,10 @@ static void connect_done(struct sl_relay *r, struct conn *c)
 						   NULL, out);
 
 			send(c->fd[0], out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-			conn_close(r, c, false);
+			sl_relay_conn_close(r, c, false);
 		} else {
 			/* the client sees what it would see from the server */
-			conn_close(r, c, true);
+			sl_relay_conn_close(r, c, true);
 		}
 		return;
 	}
@@ -697,21 +347,21 @@ static void connect_done(struct sl_relay *r, struct conn *c)
 		l = sizeof(ss);
 		getsockname(c->fd[1], (struct sockaddr *)&ss, &l);
 		n = sl_socks5_reply(SL_SOCKS5_OK, (struct sockaddr *)&ss, out);
-		ret = send_all(c->fd[0], out, n);
+		ret = sl_relay_send_all(c->fd[0], out, n);
 		/* bytes the client sent right behind its request */
 		if (!ret && c->blen)
-			ret = send_all(c->fd[1], c->buf, c->blen);
+			ret = sl_relay_send_all(c->fd[1], c->buf, c->blen);
 		if (ret) {
-			conn_close(r, c, true);
+			sl_relay_conn_close(r, c, true);
 			return;
 		}
 		c->bytes[0] += c->blen;
 		c->blen = 0;
 	}
-	ret = relay_start(r, c);
+	ret = sl_relay_conn_start(r, c);
 	if (ret) {
 		pr_debug("relay: start: %s", strerror(-ret));
-		conn_close(r, c, true);
+		sl_relay_conn_close(r, c, true);
 	}
 }
 
@@ -763,13 +413,13 @@ static void socks_input(struct sl_relay *r, struct conn *c)
 
 	for (;;) {
 		if (c->blen == sizeof(c->buf)) {
-			conn_close(r, c, true);
+			sl_relay_conn_close(r, c, true);
 			return;
 		}
 		got = recv(c->fd[0], c->buf + c->blen, sizeof(c->buf) - c->blen,
 			   MSG_DONTWAIT);
 		if (got == 0 || (got < 0 && errno != EAGAIN)) {
-			conn_close(r, c, got < 0);
+			sl_relay_conn_close(r, c, got < 0);
 			return;
 		}
 		if (got > 0)
@@ -777,16 +427,17 @@ static void socks_input(struct sl_relay *r, struct conn *c)
 		if (c->state == C_SOCKS_GREETING) {
 			n = sl_socks5_parse_greeting(c->buf, c->blen, &noauth);
 			if (n < 0) {
-				conn_close(r, c, true);
+				sl_relay_conn_close(r, c, true);
 				return;
 			}
 			if (n > 0) {
 				uint8_t ok[2] = { SL_SOCKS5_VERSION,
 						  noauth ? 0 : 0xff };
 
-				if (send_all(c->fd[0], ok, 2) || !noauth) {
+				if (sl_relay_send_all(c->fd[0], ok, 2) ||
+				    !noauth) {
 					r->st.socks_refused++;
-					conn_close(r, c, false);
+					sl_relay_conn_close(r, c, false);
 					return;
 				}
 				memmove(c->buf, c->buf + n, c->blen - (size_t)n);
@@ -856,7 +507,7 @@ static void accept_all(struct sl_relay *r)
 			continue;
 		}
 		if (watch(r, c, 0)) {
-			conn_close(r, c, true);
+			sl_relay_conn_close(r, c, true);
 			continue;
 		}
 		if (r->o.front == SL_RELAY_SOCKS5) {
@@ -865,7 +516,7 @@ static void accept_all(struct sl_relay *r)
 		} else if (connect_onward(r, c, (struct sockaddr *)&r->o.to,
 					  r->o.to_len)) {
 			r->st.connect_failed++;
-			conn_close(r, c, true);
+			sl_relay_conn_close(r, c, true);
 		}
 	}
 }
@@ -887,7 +538,7 @@ static void on_event(struct sl_relay *r, struct end *e, uint32_t events)
 		if (e->side == 1 && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			connect_done(r, c);
 		else if (e->side == 0 && (events & EPOLLERR))
-			conn_close(r, c, true);
+			sl_relay_conn_close(r, c, true);
 		return;
 	case C_RELAY:
 		if (events & EPOLLERR) {
@@ -895,11 +546,11 @@ static void on_event(struct sl_relay *r, struct end *e, uint32_t events)
 			if (err) {
 				pr_debug("relay: %s on side %d", strerror(err),
 					 e->side);
-				conn_close(r, c, true);
+				sl_relay_conn_close(r, c, true);
 				return;
 			}
 		}
-		relay_pump(r, c);
+		sl_relay_conn_pump(r, c);
 		return;
 	}
 }
@@ -1064,7 +715,7 @@ int sl_relay_run(struct sl_relay *r, struct sl_err *err)
 				next = c->next;
 				if (c->state == C_RELAY &&
 				    (c->waiting[0] || c->waiting[1]))
-					relay_pump(r, c);
+					sl_relay_conn_pump(r, c);
 			}
 			for (c = r->conns; c; c = c->next)
 				if (c->waiting[0] || c->waiting[1])
@@ -1074,7 +725,7 @@ int sl_relay_run(struct sl_relay *r, struct sl_err *err)
 	}
 out:
 	while (r->conns)
-		conn_close(r, r->conns, true);
+		sl_relay_conn_close(r, r->conns, true);
 	reap(r);
 	epoll_ctl(r->ep, EPOLL_CTL_DEL, r->listen_fd, NULL);
 	epoll_ctl(r->ep, EPOLL_CTL_DEL, r->stop_fd, NULL);
@@ -1112,7 +763,7 @@ void sl_relay_free(struct sl_relay *r)
 	if (!r)
 		return;
 	while (r->conns)
-		conn_close(r, r->conns, true);
+		sl_relay_conn_close(r, r->conns, true);
 	reap(r);
 	if (r->skel)
 		sk_relay_bpf__destroy(r->skel);

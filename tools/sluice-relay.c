@@ -11,7 +11,7 @@
  * Prints "ready ADDR:PORT MODE" on stdout once listening. SIGUSR1 prints a
  * JSON line of counters, SIGINT/SIGTERM closes every connection, prints
  * the counters and exits 0. Exit 1 on a runtime error, 2 on bad usage.
- * The engine is lib/relay.c (include/sluice/relay.h).
+ * The engine is lib/relay.c and lib/relay_io.c (include/sluice/relay.h).
  */
 #include <errno.h>
 #include <getopt.h>
