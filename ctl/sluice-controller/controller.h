@@ -196,10 +196,15 @@ void session_send_error(struct session *s, enum sl_proto_code code,
 	__attribute__((format(printf, 4, 5)));
 struct session *session_find_host(struct ctl *c, const char *host);
 
-/* session.c: what arrives on a WebSocket, and pushes to hosts. */
+/* session.c: what arrives on a WebSocket, and pushes to the web UI. */
 void session_on_message(struct ctl *c, struct session *s, const char *buf,
 			size_t len);
 void session_on_close(struct ctl *c, struct session *s);
+void broadcast_snapshot(struct ctl *c);
+json_object *snapshot_json(struct ctl *c);
+void ctl_tick(struct ctl *c);
+
+/* push.c: commands and database rows pushed to hosts. */
 /* Sends a command (the caller built type-specific fields; id is added) to
  * a host; returns the command id or -1 when the host is not connected. */
 int64_t host_command(struct ctl *c, const char *host, enum sl_msg_type t,
@@ -209,9 +214,10 @@ void handle_notify(struct ctl *c, const char *payload);
 /* Resends policies and flows changed (and flows deleted) since `since`;
  * -EIO when the database is not available (try again later). */
 int handle_resync(struct ctl *c, double since);
-void broadcast_snapshot(struct ctl *c);
-json_object *snapshot_json(struct ctl *c);
-void ctl_tick(struct ctl *c);
+/* After a host's hello: what it should have and does not (have: the
+ * topologies it reports), and every row of its links and topologies. */
+void resync_host(struct ctl *c, struct session *s, json_object *have,
+		 double away_since);
 
 /* http.c: the REST API, /metrics and the web UI's files. */
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
