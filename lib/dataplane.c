@@ -419,6 +419,12 @@ static void thread_sleep(struct dp_thread *th, uint64_t now, uint64_t next,
 		timerfd_settime(th->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 		th->tfd_armed = wake;
 	}
+	/* poll_events() may have read the eventfd of a command (or of stop)
+	 * that came after this pass checked for one: sleeping now would wait
+	 * for a wakeup already taken. Both flags are set before the write. */
+	if (atomic_load_explicit(&th->cmd_pending, memory_order_acquire) ||
+	    atomic_load_explicit(&th->stop, memory_order_relaxed))
+		return;
 	th->sleeps++;
 	n = epoll_wait(th->epfd, ev, EVENTS_MAX, -1);
 	if (n > 0)

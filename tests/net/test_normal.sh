@@ -242,6 +242,25 @@ none_early() {
 }
 test_none_early() { need || return; run_chain "$PFX-e" 1 none_early; }
 
+# Commands back to back to a thread of more than 4 links (which polls its
+# epoll within a pass): each must be answered. A command that came during
+# a pass once had its eventfd wakeup read there, and the thread then slept
+# for good with the command pending (sluicectl up of 10 links hung).
+many_cmds() {
+	local name=$1 n=2000 k got
+	POLICY_UP='{}' POLICY_DOWN='{}' dp_start "$name" 6 || return 1
+	for k in $(seq $n); do echo "stats $((k % 6)) 0"; done >&7
+	for k in $(seq 200); do
+		got=$(grep -c '"dataplane"' "$T_DIR/$name.out")
+		[ "$got" -ge $n ] && break
+		sleep 0.1
+	done
+	t_log "$got of $n stats commands answered"
+	[ "$got" -ge $n ] || t_fail "the dataplane thread stopped answering after $got of $n commands" || return 1
+	ip netns exec "$name-n0" ping -c 1 -W 2 -q 10.77.5.2 >/dev/null || t_fail "no ping over 6 links afterwards"
+}
+test_many_cmds() { need || return; run_chain "$PFX-m" 6 many_cmds; }
+
 chain10() {
 	local name=$1 r
 	POLICY_UP='{"delay": "10ms"}' POLICY_DOWN='{"delay": "10ms"}' dp_start "$name" 10 --threads 2 || return 1
@@ -325,6 +344,7 @@ t_run "rate 10 Mbit/s: TCP goodput 9.0-10.1 Mbit/s" test_rate_10mbit_tcp
 t_run "rate 10 Mbit/s: UDP within 3%" test_rate_10mbit_udp
 t_run "loss 10%: 10 +- 1.5 points over 10000 UDP packets" test_loss_10pct_udp
 t_run "10 ms under a UDP flood: no packet in less than 10 ms" test_none_early
+t_run "2000 commands back to back to a thread of 6 links: all answered" test_many_cmds
 t_run "10 links of 10 ms: ping rtt min 200-202 ms" test_chain_of_10_links
 t_run "runtime policy changes lose no packet, the new delay holds" test_runtime_policy_change
 t_run "TCP checksums completed in the dataplane" test_tcp_checksums_completed
