@@ -106,7 +106,9 @@ import socket, struct, sys, time
 port, secs, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # asm-generic value
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+# FORCE: past net.core.rmem_max (we are root), so that a stalled receiver
+# loses nothing
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 8 << 20)
 s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 s.bind(("0.0.0.0", port))
 s.settimeout(2.0)
@@ -152,9 +154,13 @@ trace_replay() {
 	# what the hypervisor takes from the dataplane's CPU meanwhile (steal,
 	# /proc/stat): a stolen CPU delivers late, whatever the dataplane does
 	steal0=$(t_steal "$dpcpu") t0=$(date +%s.%N)
-	ip netns exec "$name-n1" taskset -c "$appcpu" python3 "$T_DIR/rx.py" 5401 $((TRACE_SECS + 5)) "$T_DIR/rx.ts" &
+	ip netns exec "$name-n1" taskset -c "$appcpu" python3 "$T_DIR/rx.py" 5401 $((TRACE_SECS + 30)) "$T_DIR/rx.ts" &
 	rpid=$!
 	wait_file "$T_DIR/rx.ts.ready" || return 1
+	# The receiver stops 2 s after the last packet: the queue of 1000
+	# left when the sender stops drains at the trace's rate, which near
+	# the end is as low as 150 packets/s (with a fixed 25 s the receiver
+	# sometimes stopped before the last of them left the cell)
 	# 1514-byte frames (1500 IP bytes: one opportunity each) at 3000/s,
 	# 36 Mbit/s, eight times the trace's mean: the queue stays full
 	ip netns exec "$name-n0" taskset -c "$appcpu" "$UDPGEN" send 10.78.0.2 5401 --size 1514 --pps 3000 \
