@@ -14,12 +14,16 @@ trap 'rm -rf "${TMPS[@]}"; t_cleanup_all' EXIT
 
 # No namespace, daemon or iperf3 of topology $1 is left, and no daemon on
 # this test's run directory.
+DEMO_DIRS_BEFORE=($(ls -d /tmp/sluice-demo.* 2>/dev/null))
 demo_clean() { # name
 	local bad=""
 	[ "$(ip netns list | grep -cE "^sluice\.$1(\.| |$)")" -eq 0 ] || bad="$bad namespaces"
 	pgrep -f "sluiced.*--rundir $SLUICE_RUNDIR( |$)" >/dev/null && bad="$bad daemon"
 	pgrep -f "iperf3 -s -1 -D -I /tmp/sluice-demo" >/dev/null && bad="$bad iperf3-server"
-	ls -d /tmp/sluice-demo.* >/dev/null 2>&1 && bad="$bad work-dir"
+	# work directories of this test's demos only (one of a killed earlier
+	# run may be there already)
+	comm -13 <(printf '%s\n' "${DEMO_DIRS_BEFORE[@]}" | sort) \
+		<(ls -d /tmp/sluice-demo.* 2>/dev/null | sort) | grep -q . && bad="$bad work-dir"
 	[ -z "$bad" ] || { echo "left behind by the demo:$bad"; return 1; }
 }
 
