@@ -225,7 +225,9 @@ live_rate() {
 	before=$(iperf_mbps "$SLUICE_RUNDIR/$n.iperf.json" 1 4)
 	after=$(iperf_mbps "$SLUICE_RUNDIR/$n.iperf.json" 6 9)
 	t_log "$mode: TCP goodput $before Mbit/s at 10mbit, $after Mbit/s after 'link set h1 r1 rate 4mbit' on the same flow"
-	t_in_range "$before" 8.8 10.2 || t_fail "before: $before Mbit/s, expected 8.8-10.2" || return 1
+	# up to 10.4: the kernel shaper's (sch_tbf) burst lets a short window
+	# exceed the rate by a few percent (10.30 was seen)
+	t_in_range "$before" 8.8 10.4 || t_fail "before: $before Mbit/s, expected 8.8-10.4" || return 1
 	t_in_range "$after" 3.5 4.1 || t_fail "after: $after Mbit/s, expected 3.5-4.1" || return 1
 }
 
